@@ -1,0 +1,233 @@
+import { existsSync } from 'node:fs';
+import { isAbsolute, resolve } from 'node:path';
+
+/**
+ * The one place that turns environment variables into typed configuration.
+ * Every variable of CONFIG.md is parsed here; a bad value is collected, not thrown,
+ * so that start-up fails with a single message naming every bad variable.
+ */
+
+export const ALL_ROLES = ['api', 'worker', 'ingest'] as const;
+export type Role = (typeof ALL_ROLES)[number];
+
+export interface EncryptionKey {
+  id: string;
+  key: Buffer;
+}
+
+export interface AppConfig {
+  nodeEnv: string;
+  port: number;
+  host: string;
+  publicBaseUrl: string;
+  rtmp: { port: number; publicHost: string };
+  databaseUrl: string;
+  migrationsRun: boolean;
+  redisUrl: string;
+  queuePrefix: string;
+  roles: ReadonlySet<Role>;
+  adminToken: string | null;
+  /** The first key encrypts; all of them decrypt (rotation). */
+  encryptionKeys: EncryptionKey[];
+  encryptionKeysAreDevelopmentDefault: boolean;
+  ops: { user: string; password: string } | null;
+  egressAllowPrivateNetworks: boolean;
+  ffmpegPath: string;
+  mediaDir: string;
+  shopify: {
+    apiKey: string | null;
+    apiSecret: string | null;
+    scopes: string[];
+    apiVersion: string;
+    apiOrigin: string | null;
+  };
+  reconcileIntervalMs: number;
+  logLevel: string;
+}
+
+export class ConfigValidationError extends Error {
+  constructor(public readonly problems: string[]) {
+    super(`Invalid configuration:\n  - ${problems.join('\n  - ')}`);
+    this.name = 'ConfigValidationError';
+  }
+}
+
+/** A fixed, public development key. Never use it for real data: a warning is logged. */
+const DEVELOPMENT_ENCRYPTION_KEY = 'dev:Y2FzdGJyaWRnZS1kZXZlbG9wbWVudC1rZXktMDAwMDA=';
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+
+type Env = Record<string, string | undefined>;
+
+export function resolveFfmpegPath(env: Env): string {
+  if (env.FFMPEG_PATH) return env.FFMPEG_PATH;
+  try {
+    // ffmpeg-static is optional: its install cannot always download the binary.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const candidate = require('ffmpeg-static') as string | null;
+    if (candidate && existsSync(candidate)) return candidate;
+  } catch {
+    /* not installed */
+  }
+  return 'ffmpeg';
+}
+
+export function parseDuration(value: string): number | null {
+  const m = /^(\d+)(ms|s|m|h)?$/.exec(value.trim());
+  if (!m) return null;
+  return Number(m[1]) * DURATION_UNITS[m[2] ?? 'ms'];
+}
+
+export function loadConfig(env: Env): AppConfig {
+  const problems: string[] = [];
+  const str = (name: string, fallback: string): string => {
+    const v = env[name];
+    return v === undefined || v === '' ? fallback : v;
+  };
+  const optional = (name: string): string | null => {
+    const v = env[name];
+    return v === undefined || v === '' ? null : v;
+  };
+  const int = (name: string, fallback: number, min: number, max: number): number => {
+    const raw = env[name];
+    if (raw === undefined || raw === '') return fallback;
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n < min || n > max) {
+      problems.push(`${name} must be an integer between ${min} and ${max} (got "${raw}")`);
+      return fallback;
+    }
+    return n;
+  };
+  const bool = (name: string, fallback: boolean): boolean => {
+    const raw = env[name];
+    if (raw === undefined || raw === '') return fallback;
+    if (['true', '1', 'yes'].includes(raw.toLowerCase())) return true;
+    if (['false', '0', 'no'].includes(raw.toLowerCase())) return false;
+    problems.push(`${name} must be true or false (got "${raw}")`);
+    return fallback;
+  };
+  const url = (name: string, fallback: string, protocols: string[]): string => {
+    const v = str(name, fallback);
+    try {
+      const u = new URL(v);
+      if (!protocols.includes(u.protocol)) {
+        problems.push(`${name} must use ${protocols.join(' or ')} (got "${u.protocol}")`);
+      }
+    } catch {
+      problems.push(`${name} must be a URL`);
+    }
+    return v;
+  };
+
+  const roles = new Set<Role>();
+  for (const part of str('ROLES', ALL_ROLES.join(','))
+    .split(',')
+    .map((r) => r.trim())
+    .filter(Boolean)) {
+    if ((ALL_ROLES as readonly string[]).includes(part)) roles.add(part as Role);
+    else problems.push(`ROLES contains unknown role "${part}" (allowed: ${ALL_ROLES.join(', ')})`);
+  }
+  if (roles.size === 0) problems.push('ROLES must name at least one role');
+
+  const encryptionRaw = str('ENCRYPTION_KEYS', DEVELOPMENT_ENCRYPTION_KEY);
+  const encryptionKeys: EncryptionKey[] = [];
+  for (const pair of encryptionRaw.split(',').map((p) => p.trim())) {
+    const idx = pair.indexOf(':');
+    const id = idx > 0 ? pair.slice(0, idx) : '';
+    const key = Buffer.from(idx > 0 ? pair.slice(idx + 1) : '', 'base64');
+    if (!/^[A-Za-z0-9_-]{1,32}$/.test(id) || key.length !== 32) {
+      // Never echo the value: it is a secret.
+      problems.push('ENCRYPTION_KEYS must be keyId:base64key pairs with 32-byte keys');
+      break;
+    }
+    if (encryptionKeys.some((k) => k.id === id)) {
+      problems.push(`ENCRYPTION_KEYS repeats key id "${id}"`);
+      break;
+    }
+    encryptionKeys.push({ id, key });
+  }
+
+  const opsUser = optional('OPS_USER');
+  const opsPassword = optional('OPS_PASSWORD');
+  if ((opsUser === null) !== (opsPassword === null)) {
+    problems.push('OPS_USER and OPS_PASSWORD must be set together');
+  }
+
+  const logLevel = str('LOG_LEVEL', 'info');
+  if (!LOG_LEVELS.includes(logLevel)) {
+    problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')} (got "${logLevel}")`);
+  }
+
+  const reconcileRaw = str('RECONCILE_INTERVAL', '15m');
+  const reconcileIntervalMs = parseDuration(reconcileRaw);
+  if (reconcileIntervalMs === null || reconcileIntervalMs < 1000) {
+    problems.push(
+      `RECONCILE_INTERVAL must be a duration like 30s, 15m or 1h (got "${reconcileRaw}")`,
+    );
+  }
+
+  const shopifyOrigin = optional('SHOPIFY_API_ORIGIN');
+  if (shopifyOrigin !== null) url('SHOPIFY_API_ORIGIN', shopifyOrigin, ['http:', 'https:']);
+
+  const apiVersion = str('SHOPIFY_API_VERSION', '2025-10');
+  if (!/^\d{4}-\d{2}$/.test(apiVersion)) {
+    problems.push(`SHOPIFY_API_VERSION must look like 2025-10 (got "${apiVersion}")`);
+  }
+
+  const queuePrefix = str('QUEUE_PREFIX', 'castbridge');
+  if (!/^[A-Za-z0-9_.-]{1,64}$/.test(queuePrefix)) {
+    problems.push('QUEUE_PREFIX may contain only letters, digits, "_", "." and "-"');
+  }
+
+  const mediaDir = str('MEDIA_DIR', './var/media');
+
+  const config: AppConfig = {
+    nodeEnv: str('NODE_ENV', 'development'),
+    port: int('PORT', 3000, 0, 65535),
+    host: str('HOST', '0.0.0.0'),
+    publicBaseUrl: url('PUBLIC_BASE_URL', 'http://localhost:3000', ['http:', 'https:']).replace(
+      /\/+$/,
+      '',
+    ),
+    rtmp: {
+      port: int('RTMP_PORT', 1935, 0, 65535),
+      publicHost: str('RTMP_PUBLIC_HOST', 'localhost'),
+    },
+    databaseUrl: url('DATABASE_URL', 'postgres://postgres@127.0.0.1:5432/castbridge', [
+      'postgres:',
+      'postgresql:',
+    ]),
+    migrationsRun: bool('MIGRATIONS_RUN', true),
+    redisUrl: url('REDIS_URL', 'redis://127.0.0.1:6379', ['redis:', 'rediss:']),
+    queuePrefix,
+    roles,
+    adminToken: optional('ADMIN_TOKEN'),
+    encryptionKeys,
+    encryptionKeysAreDevelopmentDefault: encryptionRaw === DEVELOPMENT_ENCRYPTION_KEY,
+    ops: opsUser && opsPassword ? { user: opsUser, password: opsPassword } : null,
+    egressAllowPrivateNetworks: bool('EGRESS_ALLOW_PRIVATE_NETWORKS', false),
+    ffmpegPath: resolveFfmpegPath(env),
+    mediaDir: isAbsolute(mediaDir) ? mediaDir : resolve(process.cwd(), mediaDir),
+    shopify: {
+      apiKey: optional('SHOPIFY_API_KEY'),
+      apiSecret: optional('SHOPIFY_API_SECRET'),
+      scopes: str('SHOPIFY_SCOPES', 'read_products,read_inventory,write_orders,read_orders')
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean),
+      apiVersion,
+      apiOrigin: shopifyOrigin ? shopifyOrigin.replace(/\/+$/, '') : null,
+    },
+    reconcileIntervalMs: reconcileIntervalMs ?? 15 * 60_000,
+    logLevel,
+  };
+  if (problems.length > 0) throw new ConfigValidationError(problems);
+  return config;
+}
+
+/** Loads `.env` (when present) into the environment, then validates it. */
+export function loadConfigFromProcess(): AppConfig {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  require('dotenv').config({ quiet: true });
+  return loadConfig(process.env);
+}

@@ -1,0 +1,8 @@
+import { Initial1795462651781 } from './1795462651781-initial';
+
+/**
+ * Every migration, in order. Migrations are hand-checked SQL: relations are kept as
+ * foreign keys here, not as TypeORM relation decorators.
+ */
+// eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
+export const MIGRATIONS: Function[] = [Initial1795462651781];

@@ -1,0 +1,49 @@
+import { DynamicModule, Module, Type } from '@nestjs/common';
+import { LoggerModule } from 'nestjs-pino';
+import type { AppConfig } from '../config/env.schema';
+import { BrandsHttpModule, BrandsModule } from './brands/brands.module';
+import { ChannelsHttpModule, ChannelsModule } from './channels/channels.module';
+import { AppConfigModule } from './common/app-config';
+import { loggerParams } from './common/logging';
+import { DatabaseModule } from './database/database.module';
+import {
+  NotificationsModule,
+  NotificationsWorkerModule,
+} from './notifications/notifications.module';
+import { OpsModule } from './ops/ops.module';
+import { PartnersHttpModule, PartnersModule } from './partners/partners.module';
+import { QueuesModule } from './queues/queues.module';
+import { WorkerReadinessCheck } from './queues/worker-readiness';
+
+/**
+ * Which modules load depends on ROLES:
+ * - every role: config, logging, Postgres, queues (producers), services, health;
+ * - `api`: the HTTP routes of every feature (…HttpModule);
+ * - `worker`: BullMQ processors (…WorkerModule);
+ * - `ingest`: the embedded RTMP server.
+ */
+@Module({})
+export class AppModule {
+  static forRoot(config: AppConfig): DynamicModule {
+    const imports: Array<Type | DynamicModule> = [
+      AppConfigModule.forRoot(config),
+      LoggerModule.forRoot(loggerParams(config)),
+      DatabaseModule,
+      QueuesModule,
+      NotificationsModule,
+      PartnersModule,
+      BrandsModule,
+      ChannelsModule,
+      OpsModule,
+    ];
+    const providers = [];
+    if (config.roles.has('api')) {
+      imports.push(PartnersHttpModule, BrandsHttpModule, ChannelsHttpModule);
+    }
+    if (config.roles.has('worker')) {
+      imports.push(NotificationsWorkerModule);
+      providers.push(WorkerReadinessCheck);
+    }
+    return { module: AppModule, imports, providers };
+  }
+}

@@ -1,0 +1,124 @@
+import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
+import type { Request, Response } from 'express';
+import { AppError, ErrorCode, FieldProblem, STATUS_OF } from './errors';
+
+interface ErrorBody {
+  statusCode: number;
+  error: string;
+  message: string;
+  details: FieldProblem[];
+  requestId: string;
+}
+
+const CODE_OF_STATUS: Record<number, ErrorCode> = {
+  400: ErrorCode.ValidationFailed,
+  401: ErrorCode.Unauthorized,
+  403: ErrorCode.Forbidden,
+  404: ErrorCode.NotFound,
+  409: ErrorCode.Conflict,
+  413: ErrorCode.PayloadTooLarge,
+  415: ErrorCode.UnsupportedMediaType,
+  429: ErrorCode.TooManyRequests,
+  503: ErrorCode.ServiceUnavailable,
+};
+
+/** body-parser's errors carry `type` and `status`; map them without leaking internals. */
+export function fromBodyParser(err: unknown): { code: ErrorCode; message: string } | null {
+  const e = err as { type?: string; status?: number };
+  switch (e?.type) {
+    case 'entity.parse.failed':
+      return { code: ErrorCode.ValidationFailed, message: 'body: malformed JSON' };
+    case 'entity.too.large':
+      return { code: ErrorCode.PayloadTooLarge, message: 'body: request body is too large' };
+    case 'encoding.unsupported':
+    case 'charset.unsupported':
+      return { code: ErrorCode.UnsupportedMediaType, message: 'body: unsupported encoding' };
+    default:
+      return null;
+  }
+}
+
+/**
+ * Express error middleware placed right after the body parsers: turns their errors into
+ * AppErrors before Nest rewrites a JSON SyntaxError into a bare BadRequestException.
+ */
+export function bodyParserErrorTranslator(
+  err: unknown,
+  _req: unknown,
+  _res: unknown,
+  next: (err?: unknown) => void,
+): void {
+  const parsed = fromBodyParser(err);
+  if (!parsed) return next(err);
+  next(
+    new AppError(parsed.code, parsed.message, [
+      { field: 'body', message: parsed.message.replace(/^body: /, '') },
+    ]),
+  );
+}
+
+/** Maps every error to the API.md error shape; unknown errors become a bare 500. */
+@Catch()
+export class HttpExceptionFilter implements ExceptionFilter {
+  private readonly logger = new Logger('HttpExceptionFilter');
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const ctx = host.switchToHttp();
+    const req = ctx.getRequest<Request & { id?: string }>();
+    const res = ctx.getResponse<Response>();
+    const requestId = String(req.id ?? res.getHeader('x-request-id') ?? '');
+    const body = this.toBody(exception, requestId);
+    if (body.statusCode >= 500) {
+      const err = exception as Error;
+      // The message of an unknown error may carry internals: it goes to the log only.
+      this.logger.error(
+        { err: { name: err?.name, message: err?.message, stack: err?.stack }, requestId },
+        'unhandled error',
+      );
+    }
+    if (res.headersSent) return;
+    res.status(body.statusCode).json(body);
+  }
+
+  private toBody(exception: unknown, requestId: string): ErrorBody {
+    if (exception instanceof AppError) {
+      return {
+        statusCode: STATUS_OF[exception.code],
+        error: exception.code,
+        message: exception.message,
+        details: exception.details,
+        requestId,
+      };
+    }
+    const parsed = fromBodyParser(exception);
+    if (parsed) {
+      return {
+        statusCode: STATUS_OF[parsed.code],
+        error: parsed.code,
+        message: parsed.message,
+        details: [{ field: 'body', message: parsed.message.replace(/^body: /, '') }],
+        requestId,
+      };
+    }
+    if (exception instanceof HttpException) {
+      const status = exception.getStatus();
+      const code =
+        CODE_OF_STATUS[status] ?? (status >= 500 ? ErrorCode.Internal : ErrorCode.ValidationFailed);
+      const response = exception.getResponse();
+      const message =
+        status >= 500
+          ? 'internal error'
+          : typeof response === 'string'
+            ? response
+            : String((response as { message?: unknown }).message ?? exception.message);
+      return { statusCode: status, error: code, message, details: [], requestId };
+    }
+    return {
+      statusCode: 500,
+      error: ErrorCode.Internal,
+      message: 'internal error',
+      details: [],
+      requestId,
+    };
+  }
+}

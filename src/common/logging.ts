@@ -1,0 +1,72 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Params } from 'nestjs-pino';
+import type { AppConfig } from '../../config/env.schema';
+
+const REQUEST_ID_RE = /^[A-Za-z0-9._:-]{1,128}$/;
+
+export type WithId = IncomingMessage;
+
+/** Keeps a well-formed incoming x-request-id, else makes one; always echoes it. */
+export function requestId(req: WithId, res: ServerResponse): string {
+  const existing = (req as { id?: unknown }).id;
+  if (typeof existing === 'string' && existing) return existing;
+  const incoming = req.headers['x-request-id'];
+  const id = typeof incoming === 'string' && REQUEST_ID_RE.test(incoming) ? incoming : randomUUID();
+  (req as { id?: unknown }).id = id;
+  res.setHeader('x-request-id', id);
+  return id;
+}
+
+/** First middleware of the app, so even body-parser errors carry the request id. */
+export function requestIdMiddleware(req: WithId, res: ServerResponse, next: () => void): void {
+  requestId(req, res);
+  next();
+}
+
+/** Paths are logged without their query: OAuth codes and HMACs travel there. */
+function pathOnly(url: string | undefined): string {
+  return (url ?? '').split('?')[0];
+}
+
+/**
+ * Header values and body fields that must never reach a log line, wherever they appear.
+ * (Stream keys are never logged by construction: they are hashed or encrypted.)
+ */
+export const REDACTED_PATHS = [
+  'req.headers.authorization',
+  'req.headers.cookie',
+  'req.headers["x-shopify-hmac-sha256"]',
+  'req.headers["webhook-signature"]',
+  'res.headers["set-cookie"]',
+  '*.apiKey',
+  '*.streamKey',
+  '*.secret',
+  '*.accessToken',
+  '*.token',
+  '*.password',
+];
+
+export function loggerParams(config: AppConfig): Params {
+  return {
+    pinoHttp: {
+      level: config.logLevel,
+      genReqId: (req, res) => requestId(req as WithId, res),
+      redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
+      serializers: {
+        req: (req: { id: string; method: string; url: string }) => ({
+          id: req.id,
+          method: req.method,
+          path: pathOnly(req.url),
+        }),
+        res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
+      },
+      customLogLevel: (_req, res, err) =>
+        err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info',
+      autoLogging: {
+        ignore: (req) => /^\/(health|metrics)(\/|$)/.test(req.url ?? ''),
+      },
+      quietReqLogger: true,
+    },
+  };
+}

@@ -1,0 +1,64 @@
+import { INestApplication, Logger } from '@nestjs/common';
+import { ConfigValidationError, loadConfigFromProcess, type AppConfig } from '../config/env.schema';
+import { createApp } from './bootstrap';
+
+/** Time a graceful stop may take before the process exits anyway. */
+const SHUTDOWN_DEADLINE_MS = 30_000;
+
+/**
+ * SIGTERM/SIGINT: stop taking work and close every module (HTTP server, BullMQ workers,
+ * child processes) through Nest's shutdown hooks, then exit 0 — or 1 at the deadline.
+ */
+function installShutdown(app: INestApplication, logger: Logger): void {
+  let stopping = false;
+  const stop = (signal: NodeJS.Signals) => {
+    if (stopping) return;
+    stopping = true;
+    logger.log(`${signal}: shutting down`);
+    setTimeout(() => {
+      logger.error('shutdown deadline passed; exiting');
+      process.exit(1);
+    }, SHUTDOWN_DEADLINE_MS).unref();
+    app
+      .close()
+      .then(() => process.exit(0))
+      .catch((err: Error) => {
+        logger.error(`shutdown failed: ${err.message}`);
+        process.exit(1);
+      });
+  };
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+}
+
+async function main(): Promise<void> {
+  let config: AppConfig;
+  try {
+    config = loadConfigFromProcess();
+  } catch (err) {
+    if (err instanceof ConfigValidationError) {
+      process.stderr.write(`${err.message}\n`);
+      process.exit(78); // EX_CONFIG
+    }
+    throw err;
+  }
+  const app = await createApp(config);
+  const logger = new Logger('Castbridge');
+  if (config.encryptionKeysAreDevelopmentDefault) {
+    const msg =
+      'ENCRYPTION_KEYS is not set: using the public development key. Never use it for real data.';
+    if (config.nodeEnv === 'production') logger.error(msg);
+    else logger.warn(msg);
+  }
+  installShutdown(app, logger);
+  await app.listen(config.port, config.host);
+  logger.log(
+    `Castbridge up: roles=${[...config.roles].join(',')} http=${config.host}:${config.port} ` +
+      `public=${config.publicBaseUrl}`,
+  );
+}
+
+main().catch((err: Error) => {
+  process.stderr.write(`Castbridge failed to start: ${err.message}\n`);
+  process.exit(1);
+});

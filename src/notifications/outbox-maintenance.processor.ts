@@ -1,0 +1,48 @@
+import { InjectQueue, Processor } from '@nestjs/bullmq';
+import { Injectable, OnApplicationBootstrap } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { Queue } from 'bullmq';
+import { DataSource } from 'typeorm';
+import { JOBS, QueueName } from '../queues/queue-registry';
+import { JobHandlers, TypedProcessor } from '../queues/typed-processor';
+
+export const OUTBOX_RETENTION_DAYS = 30;
+
+/** Deletes outbox rows that were dispatched long ago, so the table stays small. */
+@Processor(QueueName.Maintenance)
+export class MaintenanceProcessor extends TypedProcessor<QueueName.Maintenance> {
+  protected readonly queueName = QueueName.Maintenance;
+
+  constructor(@InjectDataSource() private readonly db: DataSource) {
+    super();
+  }
+
+  protected readonly handlers: JobHandlers<QueueName.Maintenance> = {
+    'maintenance.prune-outbox': async ({ olderThanDays }) => {
+      const res: [unknown[], number] = await this.db.query(
+        `DELETE FROM outbox_events
+          WHERE dispatched_at IS NOT NULL AND dispatched_at < now() - make_interval(days => $1)`,
+        [olderThanDays],
+      );
+      return { deleted: res[1] };
+    },
+  };
+}
+
+/** Schedules the daily prune (idempotent: one scheduler id however many workers start). */
+@Injectable()
+export class MaintenanceScheduler implements OnApplicationBootstrap {
+  constructor(@InjectQueue(QueueName.Maintenance) private readonly queue: Queue) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    await this.queue.upsertJobScheduler(
+      'prune-outbox-daily',
+      { pattern: '17 3 * * *' }, // daily, off-peak; no run at boot
+      {
+        name: 'maintenance.prune-outbox',
+        data: { olderThanDays: OUTBOX_RETENTION_DAYS },
+        opts: JOBS['maintenance.prune-outbox'].options,
+      },
+    );
+  }
+}

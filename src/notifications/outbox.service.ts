@@ -1,0 +1,20 @@
+import { Injectable } from '@nestjs/common';
+import { EntityManager } from 'typeorm';
+import { OutboxEvent } from './outbox-event.entity';
+import type { EventType } from './event-types';
+
+@Injectable()
+export class OutboxService {
+  /**
+   * Records an event inside the caller's transaction: pass the transaction's
+   * EntityManager so the event commits (or rolls back) with the state change.
+   */
+  async record(
+    manager: EntityManager,
+    partnerId: string,
+    type: EventType,
+    data: Record<string, unknown>,
+  ): Promise<OutboxEvent> {
+    return manager.getRepository(OutboxEvent).save({ partnerId, type, data });
+  }
+}

@@ -1,0 +1,86 @@
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { CastbridgeProcess, ROOT, spawnCastbridge, waitFor } from '../support/processes';
+import { dropDatabase, flushQueuePrefix, TEST_ADMIN_TOKEN, testEnv } from '../support/test-env';
+
+/** The built service as `npm start` runs it: a separate OS process, real HTTP. */
+describe('the service as a process', () => {
+  beforeAll(() => {
+    if (!existsSync(resolve(ROOT, 'dist/src/main.js'))) {
+      throw new Error('dist/ is missing: the test command builds first (npm test)');
+    }
+  });
+
+  const started: Array<{ p: CastbridgeProcess; env: Record<string, string> }> = [];
+  async function start(overrides: Record<string, string> = {}) {
+    const env = testEnv({ LOG_LEVEL: 'debug', ...overrides });
+    const p = await spawnCastbridge(env);
+    started.push({ p, env });
+    return p;
+  }
+  afterAll(async () => {
+    for (const { p, env } of started) {
+      await p.stop();
+      await dropDatabase(env.DATABASE_URL);
+      await flushQueuePrefix(env.QUEUE_PREFIX);
+    }
+  });
+
+  it('starts, creates its database, becomes ready, and never logs a secret', async () => {
+    const p = await start();
+    await waitFor(async () => (await fetch(`${p.baseUrl}/health/ready`)).status === 200, {
+      what: `ready (output: ${p.output().slice(-2000)})`,
+    });
+    const json = (r: Response) => r.json() as Promise<Record<string, unknown>>;
+    const post = (path: string, auth: string, body: unknown) =>
+      fetch(`${p.baseUrl}${path}`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${auth}`, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+    const partner = await json(
+      await post('/v1/admin/partners', TEST_ADMIN_TOKEN, { name: 'Logs' }),
+    );
+    const apiKey = String(partner.apiKey);
+    const channel = await json(await post('/v1/channels', apiKey, { name: 'c' }));
+    const streamKey = String((channel.ingest as { streamKey: string }).streamKey);
+    const rotated = await json(
+      await post(`/v1/channels/${String(channel.id)}/stream-key`, apiKey, {}),
+    );
+    await post('/v1/channels', apiKey, { name: 'x'.repeat(500) }); // a logged 400
+    await post('/v1/channels', 'cbk_0000000000000000_' + 'A'.repeat(43), { name: 'x' }); // a logged 401
+
+    await new Promise((r) => setTimeout(r, 300));
+    const logs = p.output();
+    expect(logs).toContain('"path":"/v1/channels"'); // requests are logged…
+    expect(logs).toMatch(/"reqId":"[0-9a-f-]{36}"/); // …with their request id
+    for (const secret of [apiKey, streamKey, String(rotated.streamKey), TEST_ADMIN_TOKEN]) {
+      expect(logs).not.toContain(secret);
+    }
+  });
+
+  it('refuses to start on bad configuration, naming every bad variable at once', async () => {
+    const p = await start({ PORT: '3000', RTMP_PORT: 'x', ROLES: 'api,chef', LOG_LEVEL: 'chatty' });
+    const code = await p.exited;
+    expect(code).toBe(78);
+    for (const name of ['RTMP_PORT', 'ROLES', 'LOG_LEVEL']) expect(p.output()).toContain(name);
+    expect(p.output()).toContain('Invalid configuration');
+  });
+
+  it('runs only the routes of its roles: a worker answers probes, not the partner API', async () => {
+    const p = await start({ ROLES: 'worker' });
+    await waitFor(async () => (await fetch(`${p.baseUrl}/health/ready`)).status === 200, {
+      what: 'worker ready',
+    });
+    expect((await fetch(`${p.baseUrl}/v1/channels`)).status).toBe(404);
+    expect((await fetch(`${p.baseUrl}/docs-json`)).status).toBe(404);
+  });
+
+  it('exits cleanly on SIGTERM', async () => {
+    const p = await start({ ROLES: 'api,worker' });
+    await waitFor(async () => (await fetch(`${p.baseUrl}/health/live`)).ok, { what: 'live' });
+    const t0 = Date.now();
+    expect(await p.stop('SIGTERM')).toBe(0);
+    expect(Date.now() - t0).toBeLessThan(30_000);
+  });
+});
