@@ -4,6 +4,7 @@ import type { AppConfig } from '../config/env.schema';
 import { BrandsHttpModule, BrandsModule } from './brands/brands.module';
 import { ChannelsHttpModule, ChannelsModule } from './channels/channels.module';
 import { AppConfigModule } from './common/app-config';
+import { CryptoModule } from './common/crypto.module';
 import { loggerParams } from './common/logging';
 import { DatabaseModule } from './database/database.module';
 import {
@@ -28,6 +29,7 @@ export class AppModule {
     const imports: Array<Type | DynamicModule> = [
       AppConfigModule.forRoot(config),
       LoggerModule.forRoot(loggerParams(config)),
+      CryptoModule,
       DatabaseModule,
       QueuesModule,
       NotificationsModule,
