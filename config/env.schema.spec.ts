@@ -6,7 +6,7 @@ describe('loadConfig', () => {
     expect(c.port).toBe(3000);
     expect(c.host).toBe('0.0.0.0');
     expect(c.publicBaseUrl).toBe('http://localhost:3000');
-    expect(c.rtmp).toEqual({ port: 1935, publicHost: 'localhost' });
+    expect(c.rtmp).toEqual({ port: 1935, publicHost: 'localhost', internalHost: '127.0.0.1' });
     expect(c.databaseUrl).toBe('postgres://postgres@127.0.0.1:5432/castbridge');
     expect(c.redisUrl).toBe('redis://127.0.0.1:6379');
     expect(c.queuePrefix).toBe('castbridge');

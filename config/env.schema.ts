@@ -20,7 +20,8 @@ export interface AppConfig {
   port: number;
   host: string;
   publicBaseUrl: string;
-  rtmp: { port: number; publicHost: string };
+  /** port 0 = ephemeral (tests): the ingest server writes back the port it got. */
+  rtmp: { port: number; publicHost: string; internalHost: string };
   databaseUrl: string;
   migrationsRun: boolean;
   redisUrl: string;
@@ -192,6 +193,7 @@ export function loadConfig(env: Env): AppConfig {
     rtmp: {
       port: int('RTMP_PORT', 1935, 0, 65535),
       publicHost: str('RTMP_PUBLIC_HOST', 'localhost'),
+      internalHost: str('INGEST_INTERNAL_HOST', '127.0.0.1'),
     },
     databaseUrl: url('DATABASE_URL', 'postgres://postgres@127.0.0.1:5432/castbridge', [
       'postgres:',

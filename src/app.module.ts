@@ -7,6 +7,12 @@ import { AppConfigModule } from './common/app-config';
 import { CryptoModule } from './common/crypto.module';
 import { loggerParams } from './common/logging';
 import { DatabaseModule } from './database/database.module';
+import { DestinationsHttpModule, DestinationsModule } from './destinations/destinations.module';
+import { IngestServerModule, SessionsHttpModule, SessionsModule } from './ingest/ingest.module';
+import { MediaModule } from './ingest/media.module';
+import { PlaybackHttpModule } from './playback/playback.module';
+import { RelayModule } from './relay/relay.module';
+import { RelayWorkerModule } from './relay/relay-worker.module';
 import {
   NotificationsModule,
   NotificationsWorkerModule,
@@ -36,16 +42,28 @@ export class AppModule {
       PartnersModule,
       BrandsModule,
       ChannelsModule,
+      DestinationsModule,
+      MediaModule,
+      RelayModule,
+      SessionsModule,
       OpsModule,
     ];
     const providers = [];
     if (config.roles.has('api')) {
-      imports.push(PartnersHttpModule, BrandsHttpModule, ChannelsHttpModule);
+      imports.push(
+        PartnersHttpModule,
+        BrandsHttpModule,
+        ChannelsHttpModule,
+        DestinationsHttpModule,
+        SessionsHttpModule,
+        PlaybackHttpModule,
+      );
     }
     if (config.roles.has('worker')) {
-      imports.push(NotificationsWorkerModule);
+      imports.push(NotificationsWorkerModule, RelayWorkerModule);
       providers.push(WorkerReadinessCheck);
     }
+    if (config.roles.has('ingest')) imports.push(IngestServerModule);
     return { module: AppModule, imports, providers };
   }
 }

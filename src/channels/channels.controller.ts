@@ -21,13 +21,17 @@ import {
   UpdateChannelDto,
 } from './channel.dto';
 import { ChannelsService } from './channels.service';
+import { SessionsService } from '../ingest/sessions.service';
 
 @ApiTags('channels')
 @ApiBearerAuth('partner')
 @UseGuards(PartnerAuthGuard)
 @Controller('v1/channels')
 export class ChannelsController {
-  constructor(private readonly channels: ChannelsService) {}
+  constructor(
+    private readonly channels: ChannelsService,
+    private readonly sessions: SessionsService,
+  ) {}
 
   @Post()
   async create(
@@ -61,6 +65,10 @@ export class ChannelsController {
   @Delete(':id')
   @HttpCode(204)
   async remove(@CurrentPartner() partnerId: string, @Param('id') id: string): Promise<void> {
+    // API.md: a live channel is disconnected first (its session ends with its events;
+    // the ingest node holding the publisher drops it within a second).
+    const channel = await this.channels.get(partnerId, id);
+    if (channel.currentSessionId) await this.sessions.end(channel.currentSessionId, 'stopped');
     await this.channels.remove(partnerId, id);
   }
 

@@ -4,6 +4,7 @@ import { BrandsModule } from '../brands/brands.module';
 import { Channel } from './channel.entity';
 import { ChannelsController } from './channels.controller';
 import { ChannelsService } from './channels.service';
+import { SessionsModule } from '../ingest/ingest.module';
 
 /** Channels' services: loaded in every role (the ingest authorizes keys with them). */
 @Module({
@@ -14,5 +15,5 @@ import { ChannelsService } from './channels.service';
 export class ChannelsModule {}
 
 /** Channels' HTTP routes: loaded only in the `api` role. */
-@Module({ imports: [ChannelsModule], controllers: [ChannelsController] })
+@Module({ imports: [ChannelsModule, SessionsModule], controllers: [ChannelsController] })
 export class ChannelsHttpModule {}

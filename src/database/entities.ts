@@ -3,6 +3,9 @@ import { Partner } from '../partners/partner.entity';
 import { Brand } from '../brands/brand.entity';
 import { Channel } from '../channels/channel.entity';
 import { OutboxEvent } from '../notifications/outbox-event.entity';
+import { Destination } from '../destinations/destination.entity';
+import { Session } from '../ingest/session.entity';
+import { Relay } from '../relay/relay.entity';
 
 /** Every TypeORM entity, listed explicitly so ts-node, jest and dist agree. */
-export const ENTITIES = [Partner, ApiKey, Brand, Channel, OutboxEvent];
+export const ENTITIES = [Partner, ApiKey, Brand, Channel, OutboxEvent, Destination, Session, Relay];

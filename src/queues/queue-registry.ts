@@ -9,15 +9,19 @@ import { payload } from './payload';
  */
 export enum QueueName {
   Maintenance = 'maintenance',
+  Relays = 'relays',
 }
 
 /** Human-readable queue names (dashboards). */
 export const QUEUE_LABELS: Record<QueueName, string> = {
   [QueueName.Maintenance]: 'Maintenance (outbox pruning)',
+  [QueueName.Relays]: 'Relays (one long-running job per destination of a live session)',
 };
 
 export interface JobPayloads {
   'maintenance.prune-outbox': { olderThanDays: number };
+  /** Runs one relay for as long as its session and destination live. */
+  'relay.run': { relayId: string; generation: number };
 }
 
 export type JobName = keyof JobPayloads;
@@ -35,13 +39,31 @@ const DEFAULT_OPTIONS: JobsOptions = {
   removeOnFail: { age: 7 * 24 * 3600 },
 };
 
-export const JOBS: { [N in JobName]: JobDefinition<N> } = {
+export const JOBS = {
   'maintenance.prune-outbox': {
     queue: QueueName.Maintenance,
     options: { ...DEFAULT_OPTIONS, attempts: 3 },
     parse: (data) => ({ olderThanDays: payload.int(payload.obj(data), 'olderThanDays', 1, 3650) }),
   },
-};
+  'relay.run': {
+    queue: QueueName.Relays,
+    // The relay retries by itself (its own backoff and states); a job that dies with its
+    // worker is taken over through BullMQ's stalled-job check, not by job attempts.
+    options: { attempts: 1, removeOnComplete: true, removeOnFail: true },
+    parse: (data) => {
+      const o = payload.obj(data);
+      return {
+        relayId: payload.string(o, 'relayId'),
+        generation: payload.int(o, 'generation', 1, 2 ** 31 - 1),
+      };
+    },
+  },
+} satisfies { [N in JobName]: JobDefinition<N> };
+
+/** Job id of a relay run: one per (relay, generation), so enqueueing twice is a no-op. */
+export function relayJobId(relayId: string, generation: number): string {
+  return `relay-${relayId}-${generation}`;
+}
 
 /** Job names that run on queue Q, as a type. */
 export type JobsIn<Q extends QueueName> = {

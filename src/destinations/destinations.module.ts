@@ -1,0 +1,21 @@
+import { Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { ChannelsModule } from '../channels/channels.module';
+import { RelayModule } from '../relay/relay.module';
+import { Destination } from './destination.entity';
+import { DestinationsController } from './destinations.controller';
+import { DestinationsService } from './destinations.service';
+
+@Module({
+  imports: [TypeOrmModule.forFeature([Destination]), ChannelsModule],
+  providers: [DestinationsService],
+  exports: [DestinationsService],
+})
+export class DestinationsModule {}
+
+/** HTTP routes: `api` role only. */
+@Module({
+  imports: [DestinationsModule, ChannelsModule, RelayModule],
+  controllers: [DestinationsController],
+})
+export class DestinationsHttpModule {}

@@ -1,0 +1,211 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
+import { DataSource, In, Repository } from 'typeorm';
+import type { AppConfig } from '../../config/env.schema';
+import { APP_CONFIG } from '../common/app-config';
+import { assertUrlAllowed } from '../common/egress-guard';
+import { AppError, ErrorCode } from '../common/errors';
+import { isUuid } from '../common/pagination';
+import { SecretBox } from '../common/secret-box';
+import { secretHint } from '../common/secrets';
+import { ChannelsService } from '../channels/channels.service';
+import { Relay } from '../relay/relay.entity';
+import { Destination } from './destination.entity';
+import { CreateDestinationDto, DestinationDto, UpdateDestinationDto } from './destination.dto';
+import { parseProfile } from './transcode-profile';
+
+export const PUSH_SCHEMES = ['rtmp', 'rtmps'];
+
+/** The URL ffmpeg pushes to: the stream key is appended as the last path segment. */
+export function pushUrl(url: string, streamKey: string | null): string {
+  if (!streamKey) return url;
+  return `${url.replace(/\/+$/, '')}/${streamKey}`;
+}
+
+@Injectable()
+export class DestinationsService {
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @InjectDataSource() private readonly db: DataSource,
+    @InjectRepository(Destination) private readonly destinations: Repository<Destination>,
+    private readonly channels: ChannelsService,
+    private readonly box: SecretBox,
+  ) {}
+
+  private get egress() {
+    return { allowPrivateNetworks: this.config.egressAllowPrivateNetworks };
+  }
+
+  async create(
+    partnerId: string,
+    channelId: string,
+    dto: CreateDestinationDto,
+  ): Promise<Destination> {
+    await this.channels.get(partnerId, channelId);
+    const { profile, problems } = parseProfile(dto.profile);
+    if (dto.kind === 'brand_site') {
+      if (dto.url !== undefined)
+        problems.push({ field: 'url', message: 'url must not be set for brand_site' });
+      if (dto.streamKey !== undefined) {
+        problems.push({ field: 'streamKey', message: 'streamKey must not be set for brand_site' });
+      }
+    } else if (dto.url === undefined) {
+      problems.push({ field: 'url', message: `url is required for ${dto.kind}` });
+    }
+    if (problems.length) throw this.invalid(problems);
+    const url = dto.url
+      ? (await assertUrlAllowed('url', dto.url, PUSH_SCHEMES, this.egress)).toString()
+      : null;
+
+    return this.db.transaction(async (m) => {
+      const repo = m.getRepository(Destination);
+      const row = await repo.save({
+        partnerId,
+        channelId,
+        name: dto.name,
+        kind: dto.kind,
+        url,
+        enabled: dto.enabled ?? true,
+        profile,
+        streamKeyKeyId: null,
+        streamKeySealed: null,
+        streamKeyHint: null,
+      });
+      if (dto.streamKey) {
+        this.setStreamKey(row, dto.streamKey);
+        await repo.save(row);
+      }
+      return row;
+    });
+  }
+
+  async list(partnerId: string, channelId: string): Promise<Destination[]> {
+    await this.channels.get(partnerId, channelId);
+    return this.destinations.find({
+      where: { partnerId, channelId },
+      order: { createdAt: 'ASC', id: 'ASC' },
+    });
+  }
+
+  async get(partnerId: string, channelId: string, id: string): Promise<Destination> {
+    const d =
+      isUuid(id) && isUuid(channelId)
+        ? await this.destinations.findOneBy({ id, channelId, partnerId })
+        : null;
+    if (!d) throw AppError.notFound('destination');
+    return d;
+  }
+
+  async update(
+    partnerId: string,
+    channelId: string,
+    id: string,
+    dto: UpdateDestinationDto,
+  ): Promise<Destination> {
+    const d = await this.get(partnerId, channelId, id);
+    const problems: Array<{ field: string; message: string }> = [];
+    let profile = d.profile;
+    if (dto.profile !== undefined) {
+      const parsed = parseProfile(dto.profile);
+      problems.push(...parsed.problems);
+      profile = parsed.profile;
+    }
+    if (d.kind === 'brand_site') {
+      if (dto.url !== undefined)
+        problems.push({ field: 'url', message: 'url must not be set for brand_site' });
+      if (dto.streamKey !== undefined) {
+        problems.push({ field: 'streamKey', message: 'streamKey must not be set for brand_site' });
+      }
+    }
+    if (problems.length) throw this.invalid(problems);
+    const url =
+      dto.url !== undefined
+        ? (await assertUrlAllowed('url', dto.url, PUSH_SCHEMES, this.egress)).toString()
+        : d.url;
+
+    const mediaChanged =
+      url !== d.url ||
+      dto.streamKey !== undefined ||
+      JSON.stringify(profile) !== JSON.stringify(d.profile);
+    if (dto.name !== undefined) d.name = dto.name;
+    if (dto.enabled !== undefined) d.enabled = dto.enabled;
+    d.url = url;
+    d.profile = profile;
+    if (dto.streamKey !== undefined) this.setStreamKey(d, dto.streamKey);
+    if (mediaChanged) d.configVersion += 1;
+    return this.destinations.save(d);
+  }
+
+  async remove(partnerId: string, channelId: string, id: string): Promise<void> {
+    const d = await this.get(partnerId, channelId, id);
+    await this.destinations.delete({ id: d.id, partnerId });
+  }
+
+  /** The full push URL with the decrypted key. For the relay worker only; never log it. */
+  revealPushUrl(d: Destination): string {
+    if (!d.url) throw new Error(`destination ${d.id} has no push URL`);
+    const key =
+      d.streamKeySealed && d.streamKeyKeyId
+        ? this.box.open(
+            { keyId: d.streamKeyKeyId, sealed: d.streamKeySealed },
+            `destination:${d.id}`,
+          )
+        : null;
+    return pushUrl(d.url, key);
+  }
+
+  /** Relay states of these destinations in the channel's current session. */
+  async states(channelCurrentSession: string | null, ids: string[]): Promise<Map<string, string>> {
+    const out = new Map<string, string>();
+    if (!channelCurrentSession || ids.length === 0) return out;
+    const relays = await this.db
+      .getRepository(Relay)
+      .findBy({ sessionId: channelCurrentSession, destinationId: In(ids) });
+    for (const r of relays) out.set(r.destinationId, r.state);
+    return out;
+  }
+
+  toDto(d: Destination, state: string): DestinationDto {
+    const base = this.config.publicBaseUrl;
+    return {
+      id: d.id,
+      channelId: d.channelId,
+      name: d.name,
+      kind: d.kind,
+      url: d.url,
+      streamKeyHint: d.streamKeyHint,
+      enabled: d.enabled,
+      profile: d.profile ?? 'passthrough',
+      ...(d.kind === 'brand_site'
+        ? {
+            playback: {
+              hlsUrl: `${base}/hls/${d.id}/index.m3u8`,
+              embedUrl: `${base}/embed/${d.id}`,
+            },
+          }
+        : {}),
+      state,
+      createdAt: d.createdAt.toISOString(),
+      updatedAt: d.updatedAt.toISOString(),
+    };
+  }
+
+  private setStreamKey(d: Destination, key: string | null): void {
+    if (key === null) {
+      d.streamKeyKeyId = d.streamKeySealed = d.streamKeyHint = null;
+      return;
+    }
+    const sealed = this.box.seal(key, `destination:${d.id}`);
+    d.streamKeyKeyId = sealed.keyId;
+    d.streamKeySealed = sealed.sealed;
+    d.streamKeyHint = secretHint(key);
+  }
+
+  private invalid(problems: Array<{ field: string; message: string }>): AppError {
+    return new AppError(
+      ErrorCode.ValidationFailed,
+      problems.map((p) => `${p.field}: ${p.message}`).join('; '),
+      problems,
+    );
+  }
+}

@@ -1,0 +1,21 @@
+import { Module } from '@nestjs/common';
+import { RelayModule } from '../relay/relay.module';
+import { IngestService } from './ingest.service';
+import { SessionsController } from './sessions.controller';
+import { SessionsService } from './sessions.service';
+
+/** Sessions (every role). */
+@Module({
+  imports: [RelayModule],
+  providers: [SessionsService],
+  exports: [SessionsService],
+})
+export class SessionsModule {}
+
+/** HTTP routes: `api` role. */
+@Module({ imports: [SessionsModule], controllers: [SessionsController] })
+export class SessionsHttpModule {}
+
+/** The embedded RTMP server: `ingest` role. */
+@Module({ imports: [SessionsModule, RelayModule], providers: [IngestService] })
+export class IngestServerModule {}

@@ -1,0 +1,248 @@
+import {
+  Inject,
+  Injectable,
+  Logger,
+  OnApplicationBootstrap,
+  OnApplicationShutdown,
+} from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { randomBytes } from 'node:crypto';
+import { DataSource } from 'typeorm';
+import type { AppConfig } from '../../config/env.schema';
+import { APP_CONFIG } from '../common/app-config';
+import { hashSecret } from '../common/secrets';
+import { OutboxService } from '../notifications/outbox.service';
+import { RelayOrchestrator } from '../relay/relay-orchestrator.service';
+import { PublishAttempt, PublisherStats, RtmpServerAdapter } from './rtmp-server.adapter';
+import { EndReason, SessionsService } from './sessions.service';
+import type { IngestInfo } from './session.entity';
+
+/** A publisher that stops sending for this long is disconnected and its session ends. */
+export const STALL_MS = 10_000;
+const WATCH_MS = 1000;
+/** Sessions whose ingest node has not been heard of for this long are ended (node lost). */
+const ORPHAN_MS = 30_000;
+
+interface LivePublish {
+  sessionId: string;
+  channelId: string;
+  keyHash: Buffer;
+  lastBytes: number;
+  lastBytesAt: number;
+  lastInfoAt: number;
+  bytesAtInfo: number;
+}
+
+const VIDEO_CODECS: Record<string, string> = {
+  '7': 'h264',
+  '12': 'hevc',
+  avc1: 'h264',
+  hvc1: 'hevc',
+};
+const AUDIO_CODECS: Record<string, string> = {
+  '10': 'aac',
+  '2': 'mp3',
+  mp4a: 'aac',
+  '11': 'speex',
+};
+
+/** Ingest info of API.md from what the publisher announced and what it sent. */
+export function ingestInfo(stats: PublisherStats, kbps: number | null): IngestInfo {
+  return {
+    videoCodec: stats.videoCodec
+      ? (VIDEO_CODECS[String(stats.videoCodec)] ?? String(stats.videoCodec))
+      : null,
+    audioCodec: stats.audioCodec
+      ? (AUDIO_CODECS[String(stats.audioCodec)] ?? String(stats.audioCodec))
+      : null,
+    width: stats.width || null,
+    height: stats.height || null,
+    fps: stats.fps ? Math.round(stats.fps * 100) / 100 : null,
+    bitrateKbps: kbps,
+  };
+}
+
+/**
+ * The `ingest` role: authorizes publishes against hashed stream keys, opens and ends
+ * sessions, and disconnects publishers whose session was stopped, whose key was
+ * rotated, whose channel was deleted, or who stopped sending.
+ */
+@Injectable()
+export class IngestService implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly log = new Logger(IngestService.name);
+  private readonly live = new Map<string, LivePublish>();
+  private timer: NodeJS.Timeout | null = null;
+  private nodeUrl = '';
+
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @InjectDataSource() private readonly db: DataSource,
+    private readonly server: RtmpServerAdapter,
+    private readonly sessions: SessionsService,
+    private readonly outbox: OutboxService,
+    private readonly relays: RelayOrchestrator,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    const port = await this.server.listen(this.config.rtmp.port, this.config.host, {
+      authorizePublish: (a) => this.authorize(a),
+      published: (id) => void this.started(id),
+      publishEnded: (id) => void this.ended(id, 'publisher_left'),
+    });
+    this.config.rtmp.port = port;
+    this.nodeUrl = `rtmp://${this.config.rtmp.internalHost}:${port}`;
+    this.log.log(`RTMP ingest listening on ${this.config.host}:${port}`);
+    const tick = () => {
+      this.watch()
+        .catch((err: Error) => this.log.warn(`ingest watch: ${err.message}`))
+        .finally(() => {
+          if (this.timer) this.timer = setTimeout(tick, WATCH_MS);
+        });
+    };
+    this.timer = setTimeout(tick, WATCH_MS);
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    const ids = [...this.live.keys()];
+    await this.server.close();
+    for (const id of ids) await this.ended(id, 'publisher_left');
+  }
+
+  /** Returns the internal stream name relays read, or null to refuse the publish. */
+  private async authorize(a: PublishAttempt): Promise<string | null> {
+    const keyHash = hashSecret(a.name);
+    const internalName = randomBytes(16).toString('hex');
+    try {
+      const opened = await this.db.transaction(async (m) => {
+        const [channel] = (await m.query(
+          `SELECT id, partner_id FROM channels WHERE stream_key_hash = $1 FOR UPDATE`,
+          [keyHash],
+        )) as Array<{ id: string; partner_id: string }>;
+        if (!channel) return null;
+        const rows = (await m.query(
+          `INSERT INTO sessions (partner_id, channel_id, status, ingest_node, stream_name, last_media_at)
+           VALUES ($1, $2, 'live', $3, $4, now())
+           ON CONFLICT (channel_id) WHERE status = 'live' DO NOTHING
+           RETURNING id`,
+          [channel.partner_id, channel.id, this.nodeUrl, internalName],
+        )) as Array<{ id: string }>;
+        const session = rows[0];
+        if (!session) return null; // already live: a second publisher is refused
+        await m.query(`UPDATE channels SET current_session_id = $1 WHERE id = $2`, [
+          session.id,
+          channel.id,
+        ]);
+        await this.outbox.record(m, channel.partner_id, 'session.started', {
+          sessionId: session.id,
+          channelId: channel.id,
+        });
+        return { sessionId: session.id, channelId: channel.id };
+      });
+      if (!opened) {
+        this.log.log(`publish refused from ${a.remoteAddress}`);
+        return null;
+      }
+      const now = Date.now();
+      this.live.set(a.id, {
+        ...opened,
+        keyHash,
+        lastBytes: 0,
+        lastBytesAt: now,
+        lastInfoAt: 0,
+        bytesAtInfo: 0,
+      });
+      this.log.log(`session ${opened.sessionId} started on channel ${opened.channelId}`);
+      return internalName;
+    } catch (err) {
+      this.log.error(`publish authorization failed: ${(err as Error).message}`);
+      return null;
+    }
+  }
+
+  /** Called once the adapter made the stream readable: start the relays. */
+  private async started(publisherId: string): Promise<void> {
+    const p = this.live.get(publisherId);
+    if (!p) return;
+    try {
+      await this.relays.syncChannel(p.channelId);
+    } catch (err) {
+      this.log.error(`starting relays of ${p.sessionId}: ${(err as Error).message}`);
+    }
+  }
+
+  private async ended(publisherId: string, reason: EndReason): Promise<void> {
+    const p = this.live.get(publisherId);
+    if (!p) return;
+    this.live.delete(publisherId);
+    try {
+      await this.sessions.end(p.sessionId, reason);
+      this.log.log(`session ${p.sessionId} ended (${reason})`);
+    } catch (err) {
+      // Postgres away: the orphan sweep of any ingest node ends it later.
+      this.log.error(`ending session ${p.sessionId}: ${(err as Error).message}`);
+    }
+  }
+
+  private async watch(): Promise<void> {
+    const now = Date.now();
+    for (const [id, p] of this.live) {
+      const stats = this.server.stats(id);
+      if (!stats) continue;
+      if (stats.inBytes > p.lastBytes) {
+        p.lastBytes = stats.inBytes;
+        p.lastBytesAt = now;
+      } else if (now - p.lastBytesAt > STALL_MS) {
+        this.server.disconnect(id);
+        await this.ended(id, 'stalled');
+        continue;
+      }
+      if (now - p.lastInfoAt >= 5000) {
+        const kbps =
+          p.lastInfoAt > 0
+            ? Math.round(((stats.inBytes - p.bytesAtInfo) * 8) / (now - p.lastInfoAt))
+            : null;
+        p.lastInfoAt = now;
+        p.bytesAtInfo = stats.inBytes;
+        await this.db.query(
+          `UPDATE sessions SET ingest = $2, last_media_at = now() WHERE id = $1`,
+          [p.sessionId, JSON.stringify(ingestInfo(stats, kbps))],
+        );
+      }
+    }
+    if (this.live.size > 0) await this.enforce();
+    await this.sweepOrphans();
+  }
+
+  /** Disconnects publishers whose session ended elsewhere, key rotated, channel deleted. */
+  private async enforce(): Promise<void> {
+    const byId = new Map([...this.live].map(([pid, p]) => [p.sessionId, { pid, p }]));
+    const rows = (await this.db.query(
+      `SELECT s.id, s.status, c.stream_key_hash FROM sessions s
+         LEFT JOIN channels c ON c.id = s.channel_id WHERE s.id = ANY($1::uuid[])`,
+      [[...byId.keys()]],
+    )) as Array<{ id: string; status: string; stream_key_hash: Buffer | null }>;
+    const seen = new Map(rows.map((r) => [r.id, r]));
+    for (const [sessionId, { pid, p }] of byId) {
+      const r = seen.get(sessionId);
+      const keep = r && r.status === 'live' && r.stream_key_hash?.equals(p.keyHash);
+      if (keep) continue;
+      this.server.disconnect(pid);
+      await this.ended(pid, 'stopped');
+    }
+  }
+
+  /** Ends live sessions of ingest nodes that stopped reporting (crashed, cut off). */
+  private async sweepOrphans(): Promise<void> {
+    const rows = (await this.db.query(
+      `SELECT id FROM sessions WHERE status = 'live'
+         AND coalesce(last_media_at, started_at) < now() - make_interval(secs => $1)`,
+      [ORPHAN_MS / 1000],
+    )) as Array<{ id: string }>;
+    const mine = new Set([...this.live.values()].map((p) => p.sessionId));
+    for (const r of rows) {
+      if (!mine.has(r.id)) await this.sessions.end(r.id, 'ingest_lost');
+    }
+  }
+}

@@ -1,0 +1,134 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, In } from 'typeorm';
+import { AppError } from '../common/errors';
+import { decodeCursor, encodeCursor, isUuid, Page } from '../common/pagination';
+import { OutboxService } from '../notifications/outbox.service';
+import { RelayOrchestrator } from '../relay/relay-orchestrator.service';
+import { Relay } from '../relay/relay.entity';
+import { Session } from './session.entity';
+import { SessionDto } from './session.dto';
+
+export type EndReason = 'publisher_left' | 'stopped' | 'stalled' | 'ingest_lost';
+
+/** Sessions as partners see them, and the one way a session ends. */
+@Injectable()
+export class SessionsService {
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    private readonly outbox: OutboxService,
+    private readonly relays: RelayOrchestrator,
+  ) {}
+
+  async get(partnerId: string, id: string): Promise<Session> {
+    const s = isUuid(id) ? await this.db.getRepository(Session).findOneBy({ id, partnerId }) : null;
+    if (!s) throw AppError.notFound('session');
+    return s;
+  }
+
+  async list(
+    partnerId: string,
+    channelId: string,
+    limit = 50,
+    cursor?: string,
+  ): Promise<Page<Session>> {
+    const owned = isUuid(channelId)
+      ? ((await this.db.query(`SELECT 1 FROM channels WHERE id = $1 AND partner_id = $2`, [
+          channelId,
+          partnerId,
+        ])) as unknown[])
+      : [];
+    if (owned.length === 0) throw AppError.notFound('channel');
+    const qb = this.db
+      .getRepository(Session)
+      .createQueryBuilder('s')
+      .where('s.partner_id = :partnerId AND s.channel_id = :channelId', { partnerId, channelId })
+      .orderBy('s.started_at', 'DESC')
+      .addOrderBy('s.id', 'DESC')
+      .take(limit + 1);
+    if (cursor) {
+      const c = decodeCursor(cursor);
+      qb.andWhere('(s.started_at, s.id) < (:createdAt, :id)', c);
+    }
+    const rows = await qb.getMany();
+    const page = rows.slice(0, limit);
+    const last = page[page.length - 1];
+    return {
+      data: page,
+      nextCursor:
+        rows.length > limit && last
+          ? encodeCursor({ createdAt: last.startedAt, id: last.id })
+          : null,
+    };
+  }
+
+  /** POST /v1/sessions/:id/stop: the ingest node holding it disconnects the publisher. */
+  async stop(partnerId: string, id: string): Promise<void> {
+    const s = await this.get(partnerId, id);
+    await this.end(s.id, 'stopped');
+  }
+
+  /**
+   * Ends a live session: its row, the channel, every relay `stopped`, and
+   * `session.ended`, in one transaction. Idempotent.
+   */
+  async end(sessionId: string, reason: EndReason): Promise<boolean> {
+    return this.db.transaction(async (m) => {
+      const [rows] = (await m.query(
+        `UPDATE sessions SET status = 'ended', ended_at = now(), end_reason = $2
+          WHERE id = $1 AND status = 'live' RETURNING partner_id, channel_id`,
+        [sessionId, reason],
+      )) as [Array<{ partner_id: string; channel_id: string }>, number];
+      const row = rows[0];
+      if (!row) return false;
+      await m.query(`UPDATE channels SET current_session_id = NULL WHERE current_session_id = $1`, [
+        sessionId,
+      ]);
+      await this.relays.stopSessionRelays(m, sessionId);
+      await this.outbox.record(m, row.partner_id, 'session.ended', {
+        sessionId,
+        channelId: row.channel_id,
+        reason,
+      });
+      return true;
+    });
+  }
+
+  async toDtos(sessions: Session[]): Promise<SessionDto[]> {
+    const ids = sessions.map((s) => s.id);
+    const relays = ids.length
+      ? await this.db.getRepository(Relay).find({
+          where: { sessionId: In(ids) },
+          order: { since: 'ASC' },
+        })
+      : [];
+    return sessions.map((s) => ({
+      id: s.id,
+      channelId: s.channelId,
+      status: s.status,
+      startedAt: s.startedAt.toISOString(),
+      endedAt: s.endedAt ? s.endedAt.toISOString() : null,
+      ingest: {
+        videoCodec: s.ingest.videoCodec ?? null,
+        audioCodec: s.ingest.audioCodec ?? null,
+        width: s.ingest.width ?? null,
+        height: s.ingest.height ?? null,
+        fps: s.ingest.fps ?? null,
+        bitrateKbps: s.ingest.bitrateKbps ?? null,
+      },
+      destinations: relays
+        .filter((r) => r.sessionId === s.id)
+        .map((r) => ({
+          destinationId: r.destinationId,
+          state: r.state,
+          attempts: r.attempts,
+          lastError: r.lastError,
+          nextRetryAt: r.nextRetryAt ? r.nextRetryAt.toISOString() : null,
+          since: r.since.toISOString(),
+          bitrateKbps: r.bitrateKbps,
+          bytesSent: Number(r.bytesSent),
+        })),
+      pins: [],
+    }));
+  }
+}

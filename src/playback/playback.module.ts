@@ -1,0 +1,6 @@
+import { Module } from '@nestjs/common';
+import { HlsController } from './hls.controller';
+
+/** Media served over HTTP (`api` role). */
+@Module({ controllers: [HlsController] })
+export class PlaybackHttpModule {}

@@ -1,0 +1,374 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { mkdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { DataSource } from 'typeorm';
+import type { AppConfig } from '../../config/env.schema';
+import { APP_CONFIG } from '../common/app-config';
+import { assertUrlAllowed } from '../common/egress-guard';
+import { Destination } from '../destinations/destination.entity';
+import { DestinationsService, PUSH_SCHEMES } from '../destinations/destinations.service';
+import { RtmpServerAdapter } from '../ingest/rtmp-server.adapter';
+import { Session } from '../ingest/session.entity';
+import { OutboxService } from '../notifications/outbox.service';
+import { retryDelayMs, shouldGiveUp } from './backoff';
+import { buildRelayCommand, FfmpegCommand, scrub, secretsOfUrl } from './ffmpeg-command';
+import { FfmpegRunner } from './ffmpeg-runner';
+import { Relay } from './relay.entity';
+import { RelayFence, RelayPatch, transitionRelay } from './relay-states';
+import type { RelayState } from './relay.entity';
+
+/** How often a run re-reads its relay, session and destination (live changes ≤ 3 s). */
+const WATCH_MS = 1000;
+/** Progress is written at most this often. */
+const PROGRESS_WRITE_MS = 2000;
+/** ffmpeg's stdin holding more than this means the destination cannot keep up. */
+const MAX_BUFFERED_BYTES = 16 * 1024 * 1024;
+/** An attempt that writes nothing for this long has failed (sink stalled, no input). */
+const NO_OUTPUT_MS = 15_000;
+
+export function hlsDir(mediaDir: string, destinationId: string): string {
+  return join(mediaDir, 'hls', destinationId);
+}
+
+interface Snapshot {
+  relay: Relay;
+  session: Session | null;
+  destination: Destination | null;
+}
+
+type Outcome =
+  | { kind: 'lost' } // another run (or the orchestrator) owns the relay now
+  | { kind: 'stop' } // session ended, destination disabled/deleted
+  | { kind: 'restart' } // destination edited: run it again with the new settings
+  | { kind: 'failed'; error: string; wasLive: boolean }
+  | { kind: 'aborted' }; // this worker is shutting down: hand the relay over
+
+/**
+ * Runs one relay (one destination of one live session) for as long as it should run:
+ * the state machine of API.md (starting → live, retrying with backoff, errored after
+ * 10 minutes without success, stopped), fenced so that only the run holding the relay's
+ * current generation and run token may write it.
+ */
+@Injectable()
+export class RelaySupervisor {
+  private readonly log = new Logger(RelaySupervisor.name);
+  private readonly runner: FfmpegRunner;
+
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @InjectDataSource() private readonly db: DataSource,
+    private readonly outbox: OutboxService,
+    private readonly destinations: DestinationsService,
+    private readonly media: RtmpServerAdapter,
+  ) {
+    this.runner = new FfmpegRunner(config.ffmpegPath);
+  }
+
+  async run(
+    relayId: string,
+    generation: number,
+    signal: AbortSignal,
+    report: (p: Record<string, unknown>) => Promise<void> = async () => undefined,
+  ): Promise<RelayState | 'lost'> {
+    const fence: RelayFence = { generation, runToken: randomUUID() };
+    const claimed = await this.claim(relayId, fence);
+    if (!claimed) {
+      this.log.debug(`relay ${relayId} g${generation}: not ours (stopped or taken over)`);
+      return 'lost';
+    }
+    this.log.log(`relay ${relayId} g${generation}: running`);
+    let bytesBase = Number(claimed.bytesSent) || 0;
+
+    for (;;) {
+      const snap = await this.snapshot(relayId);
+      if (!this.owns(snap.relay, fence)) return 'lost';
+      if (!this.shouldRun(snap)) return this.finish(relayId, fence, 'stopped');
+      const relay = snap.relay;
+
+      if (relay.state === 'retrying' && relay.nextRetryAt) {
+        const waited = await this.waitUntil(relay.nextRetryAt, relayId, fence, snap, signal);
+        if (waited === 'lost' || waited === 'aborted')
+          return waited === 'lost' ? 'lost' : relay.state;
+        if (waited === 'stop') return this.finish(relayId, fence, 'stopped');
+      }
+
+      const attempt = await this.attempt(snap, fence, signal, bytesBase, report);
+      bytesBase = attempt.bytesSent;
+      const outcome = attempt.outcome;
+      this.log.log(
+        `relay ${relayId}: attempt ended (${outcome.kind}${outcome.kind === 'failed' ? `: ${outcome.error}` : ''})`,
+      );
+      if (outcome.kind === 'lost') return 'lost';
+      if (outcome.kind === 'aborted') return 'live';
+      if (outcome.kind === 'stop') return this.finish(relayId, fence, 'stopped');
+      if (outcome.kind === 'restart') continue;
+
+      // failed: back off, or give up after 10 minutes without success
+      const now = new Date();
+      const current = await this.db.getRepository(Relay).findOneBy({ id: relayId });
+      if (!current || !this.owns(current, fence)) return 'lost';
+      const failingSince = outcome.wasLive || !current.failingSince ? now : current.failingSince;
+      const attempts = outcome.wasLive ? 1 : current.attempts + 1;
+      if (shouldGiveUp(failingSince, now)) {
+        return this.finish(relayId, fence, 'errored', {
+          attempts,
+          lastError: outcome.error,
+          nextRetryAt: null,
+        });
+      }
+      const next = new Date(now.getTime() + retryDelayMs(attempts));
+      const moved = await this.write(relayId, fence, 'retrying', {
+        attempts,
+        lastError: outcome.error,
+        nextRetryAt: next,
+        failingSince,
+        bitrateKbps: null,
+      });
+      if (!moved) return 'lost';
+    }
+  }
+
+  /** Takes the relay for this run: its run token in the row fences every later write. */
+  private async claim(relayId: string, fence: RelayFence): Promise<Relay | null> {
+    const rows = (await this.db.query(
+      `UPDATE relays SET worker_id = $3, updated_at = now()
+        WHERE id = $1 AND generation = $2 AND state IN ('starting', 'live', 'retrying')
+        RETURNING id, bytes_sent`,
+      [relayId, fence.generation, fence.runToken],
+    )) as [Array<{ id: string; bytes_sent: string }>, number];
+    const row = rows[0]?.[0];
+    if (!row) return null;
+    return this.db.getRepository(Relay).findOneBy({ id: relayId });
+  }
+
+  private owns(relay: Relay | null, fence: RelayFence): relay is Relay {
+    return (
+      !!relay &&
+      relay.generation === fence.generation &&
+      relay.workerId === fence.runToken &&
+      ['starting', 'live', 'retrying'].includes(relay.state)
+    );
+  }
+
+  private shouldRun(s: Snapshot): boolean {
+    return !!s.session && s.session.status === 'live' && !!s.destination && s.destination.enabled;
+  }
+
+  private async snapshot(relayId: string): Promise<Snapshot> {
+    const relay = await this.db.getRepository(Relay).findOneBy({ id: relayId });
+    if (!relay) return { relay: null as unknown as Relay, session: null, destination: null };
+    const [session, destination] = await Promise.all([
+      this.db.getRepository(Session).findOneBy({ id: relay.sessionId }),
+      this.db.getRepository(Destination).findOneBy({ id: relay.destinationId }),
+    ]);
+    return { relay, session, destination };
+  }
+
+  private write(
+    relayId: string,
+    fence: RelayFence,
+    to: RelayState,
+    patch: RelayPatch,
+  ): Promise<Relay | null> {
+    return this.db.transaction((m) => transitionRelay(m, this.outbox, relayId, to, patch, fence));
+  }
+
+  private async finish(
+    relayId: string,
+    fence: RelayFence,
+    to: 'stopped' | 'errored',
+    patch: RelayPatch = {},
+  ): Promise<RelayState | 'lost'> {
+    const done = await this.write(relayId, fence, to, { ...patch, bitrateKbps: null });
+    const relay = await this.db.getRepository(Relay).findOneBy({ id: relayId });
+    if (relay)
+      await rm(hlsDir(this.config.mediaDir, relay.destinationId), { recursive: true, force: true });
+    return done ? to : 'lost';
+  }
+
+  /** Sleeps until `at`, watching for changes; a destination edit retries at once. */
+  private async waitUntil(
+    at: Date,
+    relayId: string,
+    fence: RelayFence,
+    snap: Snapshot,
+    signal: AbortSignal,
+  ): Promise<'ready' | 'lost' | 'stop' | 'aborted'> {
+    const version = snap.destination?.configVersion;
+    while (Date.now() < at.getTime()) {
+      if (signal.aborted) return 'aborted';
+      await sleep(Math.min(WATCH_MS, at.getTime() - Date.now()), signal);
+      const s = await this.snapshot(relayId);
+      if (!this.owns(s.relay, fence)) return 'lost';
+      if (!this.shouldRun(s)) return 'stop';
+      if (s.destination?.configVersion !== version) return 'ready';
+    }
+    return 'ready';
+  }
+
+  private async command(d: Destination, session: Session): Promise<FfmpegCommand> {
+    if (d.kind === 'brand_site') {
+      const dir = hlsDir(this.config.mediaDir, d.id);
+      await rm(dir, { recursive: true, force: true });
+      await mkdir(dir, { recursive: true });
+      void session;
+      return buildRelayCommand({
+        input: { kind: 'pipe' },
+        output: { kind: 'hls', dir, segmentSeconds: 1, listSize: 6 },
+        profile: d.profile,
+      });
+    }
+    const url = this.destinations.revealPushUrl(d);
+    // Checked again right before connecting: DNS may have changed since the write.
+    try {
+      await assertUrlAllowed('url', d.url ?? '', PUSH_SCHEMES, {
+        allowPrivateNetworks: this.config.egressAllowPrivateNetworks,
+      });
+    } catch (err) {
+      throw new Error(scrub((err as Error).message, secretsOfUrl(url)));
+    }
+    return buildRelayCommand({
+      input: { kind: 'pipe' },
+      output: { kind: 'rtmp', url },
+      profile: d.profile,
+    });
+  }
+
+  /** One attempt: start ffmpeg fed from the session's stream, watch it until it ends. */
+  private async attempt(
+    snap: Snapshot,
+    fence: RelayFence,
+    signal: AbortSignal,
+    bytesBase: number,
+    report: (p: Record<string, unknown>) => Promise<void>,
+  ): Promise<{ outcome: Outcome; bytesSent: number }> {
+    const relay = snap.relay;
+    const session = snap.session as Session;
+    const destination = snap.destination as Destination;
+    let command: FfmpegCommand;
+    try {
+      command = await this.command(destination, session);
+    } catch (err) {
+      return {
+        outcome: { kind: 'failed', error: (err as Error).message, wasLive: false },
+        bytesSent: bytesBase,
+      };
+    }
+
+    const proc = this.runner.start(command);
+    let wasLive = false;
+    let bytes = bytesBase;
+    let lastWrite = 0;
+    let overflow = false;
+    let writing: Promise<unknown> = Promise.resolve();
+
+    const sub = this.media.subscribe(
+      session.streamName,
+      this.media.hasLocal(session.streamName) ? null : session.ingestNode,
+      (chunk) => {
+        if (overflow) return;
+        if (proc.stdin.writableLength > MAX_BUFFERED_BYTES) {
+          overflow = true;
+          void proc.stop(500);
+          return;
+        }
+        proc.stdin.write(chunk);
+      },
+    );
+
+    let lastOutputAt = Date.now();
+    let outTimeMs = 0;
+    proc.onProgress((p) => {
+      const now = Date.now();
+      // Media written (not just a header): the output's clock advances. HLS has no
+      // total_size (many files), its clock is the signal.
+      if (p.outTimeMs > outTimeMs) lastOutputAt = now;
+      outTimeMs = Math.max(outTimeMs, p.outTimeMs);
+      bytes = bytesBase + p.totalSize;
+      if (!wasLive && p.outTimeMs > 0) {
+        wasLive = true;
+        lastWrite = now;
+        writing = writing.then(() =>
+          this.write(relay.id, fence, 'live', {
+            attempts: 0,
+            lastError: null,
+            nextRetryAt: null,
+            failingSince: null,
+            bitrateKbps: p.bitrateKbps,
+            bytesSent: String(bytes),
+          }).catch((err: Error) =>
+            this.log.warn(`relay ${relay.id}: live not recorded: ${err.message}`),
+          ),
+        );
+      } else if (wasLive && now - lastWrite >= PROGRESS_WRITE_MS) {
+        lastWrite = now;
+        writing = writing.then(() =>
+          this.db
+            .query(
+              `UPDATE relays SET bitrate_kbps = $4, bytes_sent = $5, updated_at = now()
+              WHERE id = $1 AND generation = $2 AND worker_id = $3`,
+              [relay.id, fence.generation, fence.runToken, p.bitrateKbps, bytes],
+            )
+            .catch((err: Error) =>
+              this.log.warn(`relay ${relay.id}: progress not recorded: ${err.message}`),
+            ),
+        );
+        void report({ state: 'live', bitrateKbps: p.bitrateKbps, bytesSent: bytes, fps: p.fps });
+      }
+    });
+
+    const version = destination.configVersion;
+    const state: { outcome: Outcome | null; exited: boolean } = { outcome: null, exited: false };
+    const watch = (async () => {
+      while (!state.outcome && !state.exited) {
+        await sleep(WATCH_MS, signal);
+        if (state.outcome || state.exited) return;
+        if (signal.aborted) {
+          state.outcome = { kind: 'aborted' };
+          break;
+        }
+        if (Date.now() - lastOutputAt > NO_OUTPUT_MS) {
+          state.outcome = { kind: 'failed', error: 'no output for 15 s', wasLive };
+          break;
+        }
+        const s = await this.snapshot(relay.id).catch(() => null);
+        if (!s) continue; // Postgres away: keep streaming, look again later
+        if (!this.owns(s.relay, fence)) state.outcome = { kind: 'lost' };
+        else if (!this.shouldRun(s)) state.outcome = { kind: 'stop' };
+        else if (s.destination?.configVersion !== version) state.outcome = { kind: 'restart' };
+      }
+      await proc.stop();
+    })();
+
+    const exit = await proc.exited;
+    state.exited = true;
+    sub.close();
+    const outcome: Outcome = state.outcome ?? {
+      kind: 'failed',
+      error: overflow
+        ? 'destination too slow: output buffer overflow'
+        : exit.error || `ffmpeg exited (${exit.code ?? exit.signal})`,
+      wasLive,
+    };
+    await watch.catch(() => undefined);
+    await writing.catch((err: Error) =>
+      this.log.warn(`relay ${relay.id} write failed: ${err.message}`),
+    );
+    return { outcome, bytesSent: bytes };
+  }
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal?.aborted) return resolve();
+    const t = setTimeout(done, Math.max(0, ms));
+    function done() {
+      clearTimeout(t);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    }
+    signal?.addEventListener('abort', done, { once: true });
+  });
+}

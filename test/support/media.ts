@@ -1,0 +1,277 @@
+import { ChildProcess, execFile, spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { freePort, waitFor } from './processes';
+
+/**
+ * Real media processes for tests, loopback only: an ffmpeg publisher (test pattern,
+ * H.264/AAC), nginx-rtmp sinks, an RTMPS sink (stunnel's TLS in front of nginx), and
+ * ffprobe. Every process started here is tracked and killed by `stopAllMedia()`.
+ */
+const run = promisify(execFile);
+const FFMPEG = process.env.FFMPEG_PATH ?? 'ffmpeg';
+const FFPROBE = process.env.FFPROBE_PATH ?? 'ffprobe';
+const NGINX_RTMP_MODULE = '/usr/lib/nginx/modules/ngx_rtmp_module.so';
+const started = new Set<ChildProcess>();
+
+function track(child: ChildProcess): ChildProcess {
+  started.add(child);
+  child.once('exit', () => started.delete(child));
+  return child;
+}
+
+async function kill(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const gone = new Promise<void>((r) => child.once('exit', () => r()));
+  child.kill(signal);
+  const t = setTimeout(() => child.kill('SIGKILL'), 3000);
+  await gone;
+  clearTimeout(t);
+}
+
+export async function stopAllMedia(): Promise<void> {
+  await Promise.all([...started].map((c) => kill(c, 'SIGKILL')));
+}
+
+export interface Publisher {
+  child: ChildProcess;
+  exited: Promise<number | null>;
+  stop(): Promise<void>;
+}
+
+/** Publishes a live test pattern (640x360, 30 fps, key frame every second, AAC). */
+export function publishTestPattern(
+  url: string,
+  opts: { size?: string; fps?: number; bitrateKbps?: number } = {},
+): Publisher {
+  const size = opts.size ?? '640x360';
+  const fps = opts.fps ?? 30;
+  const child = track(
+    spawn(
+      FFMPEG,
+      [
+        '-hide_banner',
+        '-loglevel',
+        'error',
+        '-nostdin',
+        '-re',
+        '-f',
+        'lavfi',
+        '-i',
+        `testsrc2=size=${size}:rate=${fps}`,
+        '-f',
+        'lavfi',
+        '-i',
+        'sine=frequency=440:sample_rate=44100',
+        '-c:v',
+        'libx264',
+        '-preset',
+        'ultrafast',
+        '-tune',
+        'zerolatency',
+        '-pix_fmt',
+        'yuv420p',
+        '-g',
+        String(fps),
+        '-b:v',
+        `${opts.bitrateKbps ?? 800}k`,
+        '-c:a',
+        'aac',
+        '-b:a',
+        '64k',
+        '-f',
+        'flv',
+        url,
+      ],
+      { stdio: ['ignore', 'ignore', 'pipe'] },
+    ),
+  );
+  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+  return { child, exited, stop: () => kill(child) };
+}
+
+export interface RtmpSink {
+  port: number;
+  /** `rtmp://127.0.0.1:<port>/<app>` — push here, append the stream key. */
+  url: string;
+  stop(): Promise<void>;
+  /** Starts it again on the same port (after `stop`). */
+  restart(): Promise<void>;
+}
+
+/** nginx with Debian's libnginx-mod-rtmp: app `live` accepting any publish. */
+export async function startNginxSink(extraAppConfig = ''): Promise<RtmpSink> {
+  const port = await freePort();
+  const dir = mkdtempSync(join(tmpdir(), 'cb-nginx-'));
+  mkdirSync(join(dir, 'logs'));
+  const conf = `load_module ${NGINX_RTMP_MODULE};
+worker_processes 1;
+daemon off;
+master_process off;
+pid ${dir}/nginx.pid;
+error_log ${dir}/logs/error.log warn;
+events { worker_connections 1024; }
+rtmp {
+  server {
+    listen 127.0.0.1:${port};
+    chunk_size 4096;
+    application live { live on; ${extraAppConfig} }
+  }
+}
+`;
+  writeFileSync(join(dir, 'nginx.conf'), conf);
+  let child: ChildProcess | null = null;
+  const start = async () => {
+    child = track(spawn('nginx', ['-p', dir, '-c', join(dir, 'nginx.conf')], { stdio: 'ignore' }));
+    await waitFor(() => portOpen(port), { what: `nginx on ${port}` });
+  };
+  await start();
+  return {
+    port,
+    url: `rtmp://127.0.0.1:${port}/live`,
+    stop: async () => {
+      if (child) await kill(child, 'SIGKILL');
+      child = null;
+    },
+    restart: start,
+  };
+}
+
+/** An RTMPS sink: stunnel terminating TLS (self-signed) in front of an nginx sink. */
+export async function startRtmpsSink(): Promise<RtmpSink & { plain: RtmpSink }> {
+  const plain = await startNginxSink();
+  const port = await freePort();
+  const dir = mkdtempSync(join(tmpdir(), 'cb-stunnel-'));
+  await run('openssl', [
+    'req',
+    '-x509',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-days',
+    '1',
+    '-subj',
+    '/CN=127.0.0.1',
+    '-keyout',
+    join(dir, 'key.pem'),
+    '-out',
+    join(dir, 'cert.pem'),
+  ]);
+  writeFileSync(
+    join(dir, 'stunnel.conf'),
+    `foreground = yes
+pid =
+[rtmps]
+accept = 127.0.0.1:${port}
+connect = 127.0.0.1:${plain.port}
+cert = ${dir}/cert.pem
+key = ${dir}/key.pem
+`,
+  );
+  let child: ChildProcess | null = null;
+  const start = async () => {
+    child = track(spawn('stunnel4', [join(dir, 'stunnel.conf')], { stdio: 'ignore' }));
+    await waitFor(() => portOpen(port), { what: `stunnel on ${port}` });
+  };
+  await start();
+  return {
+    port,
+    url: `rtmps://127.0.0.1:${port}/live`,
+    plain,
+    stop: async () => {
+      if (child) await kill(child, 'SIGKILL');
+      child = null;
+      await plain.stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+    restart: start,
+  };
+}
+
+function portOpen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const net = require('node:net') as typeof import('node:net');
+    const s = net.connect(port, '127.0.0.1');
+    s.once('connect', () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.once('error', () => resolve(false));
+  });
+}
+
+export interface ProbedStream {
+  codec_type: string;
+  codec_name: string;
+  width?: number;
+  height?: number;
+}
+
+/** ffprobe of a live URL (RTMP play or HLS): its streams, or throws. */
+export async function probe(url: string, timeoutMs = 8000): Promise<ProbedStream[]> {
+  const { stdout } = await run(
+    FFPROBE,
+    ['-v', 'error', '-rw_timeout', String(timeoutMs * 1000), '-show_streams', '-of', 'json', url],
+    { timeout: timeoutMs + 2000 },
+  );
+  return (JSON.parse(stdout) as { streams: ProbedStream[] }).streams;
+}
+
+/** True when the URL delivers a video stream (probe succeeds with video). */
+export async function hasVideo(url: string): Promise<boolean> {
+  try {
+    return (await probe(url, 4000)).some((s) => s.codec_type === 'video');
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Reads `seconds` of a live RTMP stream and returns the largest gap between consecutive
+ * video timestamps (seconds): a content check for "kept receiving without a gap".
+ */
+export async function maxVideoGap(
+  url: string,
+  seconds: number,
+): Promise<{ frames: number; maxGap: number }> {
+  const { stdout } = await run(
+    FFPROBE,
+    [
+      '-v',
+      'error',
+      '-rw_timeout',
+      '8000000',
+      '-read_intervals',
+      `%+${seconds}`,
+      '-select_streams',
+      'v:0',
+      '-show_entries',
+      'packet=pts_time',
+      '-of',
+      'csv=p=0',
+      url,
+    ],
+    { timeout: (seconds + 15) * 1000 },
+  );
+  const ts = stdout
+    .split('\n')
+    .map((l) => Number.parseFloat(l))
+    .filter((n) => Number.isFinite(n))
+    .sort((a, b) => a - b);
+  let maxGap = 0;
+  for (let i = 1; i < ts.length; i++) maxGap = Math.max(maxGap, (ts[i] ?? 0) - (ts[i - 1] ?? 0));
+  return { frames: ts.length, maxGap };
+}
+
+/** ffmpeg processes (any) currently running whose command line contains `marker`. */
+export async function ffmpegProcessesWith(marker: string): Promise<number> {
+  try {
+    const { stdout } = await run('pgrep', ['-f', '-c', marker]);
+    return Number.parseInt(stdout.trim(), 10) || 0;
+  } catch {
+    return 0; // pgrep exits 1 when nothing matches
+  }
+}
