@@ -36,7 +36,7 @@ export class AppModule {
       PartnersModule,
       BrandsModule,
       ChannelsModule,
-      OpsModule,
+      OpsModule.forRoot(config),
     ];
     const providers = [];
     if (config.roles.has('api')) {

@@ -5,11 +5,12 @@ import { Queue } from 'bullmq';
 import { DataSource } from 'typeorm';
 import { JOBS, QueueName } from '../queues/queue-registry';
 import { JobHandlers, TypedProcessor } from '../queues/typed-processor';
+import { workerOptions } from '../queues/worker-options';
 
 export const OUTBOX_RETENTION_DAYS = 30;
 
 /** Deletes outbox rows that were dispatched long ago, so the table stays small. */
-@Processor(QueueName.Maintenance)
+@Processor(QueueName.Maintenance, workerOptions())
 export class MaintenanceProcessor extends TypedProcessor<QueueName.Maintenance> {
   protected readonly queueName = QueueName.Maintenance;
 
