@@ -1,6 +1,13 @@
 import { WorkerHost } from '@nestjs/bullmq';
-import { Inject, Logger, OnApplicationBootstrap, OnModuleInit, Optional } from '@nestjs/common';
-import { DelayedError, Job, UnrecoverableError } from 'bullmq';
+import {
+  BeforeApplicationShutdown,
+  Inject,
+  Logger,
+  OnApplicationBootstrap,
+  OnModuleInit,
+  Optional,
+} from '@nestjs/common';
+import { DelayedError, Job, UnrecoverableError, Worker } from 'bullmq';
 import { redactText } from '../common/redact';
 import { JOB_METRICS, type JobMetrics, type JobOutcome } from './job-metrics';
 import { isJobName, JOBS, JobName, JobPayloads, jobsOf, JobsIn, QueueName } from './queue-registry';
@@ -41,7 +48,7 @@ export class WorkerClosingError extends Error {
  */
 export abstract class TypedProcessor<Q extends QueueName>
   extends WorkerHost
-  implements OnModuleInit, OnApplicationBootstrap
+  implements OnModuleInit, OnApplicationBootstrap, BeforeApplicationShutdown
 {
   protected abstract readonly queueName: Q;
   protected abstract readonly handlers: JobHandlers<Q>;
@@ -68,6 +75,21 @@ export abstract class TypedProcessor<Q extends QueueName>
   onApplicationBootstrap(): void {
     // The worker exists once @nestjs/bullmq's explorer has run (module init).
     this.worker.on('closing', () => this.abortAll());
+  }
+
+  /**
+   * Shutdown, first step: stop running jobs and close the worker while Postgres and Redis
+   * are still open (they close in onApplicationShutdown, after this hook).
+   */
+  async beforeApplicationShutdown(): Promise<void> {
+    let worker: Worker;
+    try {
+      worker = this.worker;
+    } catch {
+      return; // never started (start-up failed before the explorer ran)
+    }
+    this.abortAll();
+    await worker.close();
   }
 
   /** Aborts the signal of every job this worker is running. */
