@@ -22,6 +22,9 @@ export type JobHandlers<Q extends QueueName> = {
   [N in JobsIn<Q>]: (data: JobPayloads[N], job: Job, signal: AbortSignal) => Promise<unknown>;
 };
 
+/** Where @nestjs/bullmq's @Processor keeps its worker options (bull.constants). */
+const WORKER_METADATA = 'bullmq:worker_metadata';
+
 /** Queues that have a processor in this process (checked at worker start). */
 export const PROCESSED_QUEUES = new Set<QueueName>();
 
@@ -67,6 +70,14 @@ export abstract class TypedProcessor<Q extends QueueName>
     if (missing.length) {
       throw new Error(
         `processor of queue "${this.queueName}" has no handler for: ${missing.join(', ')}`,
+      );
+    }
+    const options = Reflect.getMetadata(WORKER_METADATA, this.constructor) as
+      { metrics?: unknown } | undefined;
+    if (!options?.metrics) {
+      throw new Error(
+        `processor of queue "${this.queueName}" must be declared with ` +
+          `@Processor(QueueName.X, workerOptions()) (src/queues/worker-options.ts)`,
       );
     }
     PROCESSED_QUEUES.add(this.queueName);
