@@ -1,5 +1,5 @@
 import { Controller, Get, Header, Res } from '@nestjs/common';
-import { ApiExcludeController } from '@nestjs/swagger';
+import { ApiOkResponse, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { MetricsService } from './metrics.service';
 
@@ -8,12 +8,14 @@ import { MetricsService } from './metrics.service';
  * auth on it (only /admin/queues is behind ops credentials): keep it off the public
  * network (HOST, or the proxy) — see README "Operations".
  */
-@ApiExcludeController()
+@ApiTags('ops')
 @Controller('metrics')
 export class MetricsController {
   constructor(private readonly metrics: MetricsService) {}
 
   @Get()
+  @ApiProduces('text/plain')
+  @ApiOkResponse({ description: 'Prometheus text exposition (version 0.0.4)' })
   @Header('cache-control', 'no-store')
   async scrape(@Res() res: Response): Promise<void> {
     const { contentType, body } = await this.metrics.scrape();

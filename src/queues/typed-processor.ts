@@ -144,7 +144,8 @@ export abstract class TypedProcessor<Q extends QueueName>
       }
       observe('failed');
       this.logFailure(job, jobName, err);
-      throw err;
+      // BullMQ stores the message and stack on the job (and the dashboard shows them).
+      throw redactError(err);
     }
   }
 
@@ -185,4 +186,12 @@ function abandonAfterAbort(signal: AbortSignal, graceMs: number): Promise<never>
     if (signal.aborted) arm();
     else signal.addEventListener('abort', arm, { once: true });
   });
+}
+
+/** The same error (class kept, so BullMQ still sees an UnrecoverableError) with secrets redacted. */
+function redactError(err: unknown): unknown {
+  if (!(err instanceof Error)) return new Error(redactText(String(err)));
+  err.message = redactText(err.message);
+  if (err.stack) err.stack = redactText(err.stack);
+  return err;
 }

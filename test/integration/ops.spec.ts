@@ -99,6 +99,14 @@ describe('ops: metrics and the queue dashboard (api role)', () => {
     const queues = res.body.queues as Array<{ name: string; displayName: string }>;
     expect(queues.map((q) => q.name).sort()).toEqual(Object.values(QueueName).sort());
     for (const q of queues) expect(q.displayName).toBe(QUEUE_LABELS[q.name as QueueName]);
+
+    // Dashboard requests are measured under the dashboard's own prefix.
+    const e = parsePrometheusText((await t.http().get('/metrics').expect(200)).text);
+    const routes = samplesOf(e, 'castbridge_http_request_duration_seconds_count').map(
+      (x) => x.labels.route,
+    );
+    expect(routes).toContain('/admin/queues/api/queues');
+    for (const r of routes) expect(r === 'unmatched' || r.startsWith('/')).toBe(true);
   });
 
   it('has no dashboard when OPS_USER / OPS_PASSWORD are unset', async () => {
