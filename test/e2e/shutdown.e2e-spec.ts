@@ -1,4 +1,5 @@
 import { Queue } from 'bullmq';
+import Redis from 'ioredis';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Client } from 'pg';
@@ -38,6 +39,15 @@ describe('graceful shutdown of a worker process', () => {
       await waitFor(async () => (await fetch(`${p.baseUrl}/health/ready`)).status === 200, {
         what: `ready (output: ${p.output().slice(-2000)})`,
       });
+      // The Redis settings check: one warning line iff this Redis is not set up for durable
+      // queues (the development Redis of .ci/run has AOF off).
+      const redis = new Redis(redisOptions(env.REDIS_URL));
+      const aof = (await redis.call('CONFIG', 'GET', 'appendonly')) as string[];
+      const policy = (await redis.call('CONFIG', 'GET', 'maxmemory-policy')) as string[];
+      redis.disconnect();
+      const expected = aof[1] !== 'yes' || policy[1] !== 'noeviction' ? 1 : 0;
+      expect(p.output().split('"check":"redis-settings"').length - 1).toBe(expected);
+
       // Hold a lock the prune job needs, so that it runs until it is stopped.
       pg = new Client({ connectionString: env.DATABASE_URL });
       await pg.connect();
