@@ -46,7 +46,7 @@ export class AppModule {
       MediaModule,
       RelayModule,
       SessionsModule,
-      OpsModule,
+      OpsModule.forRoot(config),
     ];
     const providers = [];
     if (config.roles.has('api')) {

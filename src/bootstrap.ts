@@ -9,6 +9,7 @@ import { bodyParserErrorTranslator, HttpExceptionFilter } from './common/http-ex
 import { requestIdMiddleware } from './common/logging';
 import { createValidationPipe } from './common/validation';
 import { prepareDatabase } from './database/prepare-database';
+import { MetricsService } from './ops/metrics.service';
 
 /** Largest accepted request body (inbound store webhooks included). */
 export const MAX_BODY_BYTES = 1024 * 1024;
@@ -25,8 +26,10 @@ export async function createApp(config: AppConfig): Promise<NestExpressApplicati
     rawBody: true,
   });
   app.useLogger(app.get(Logger));
-  // Order matters: request id first, then parsers, then the translation of their errors.
+  // Order matters: request id and metrics first (they see every response), then parsers,
+  // then the translation of their errors.
   app.use(requestIdMiddleware);
+  app.use(app.get(MetricsService).httpMiddleware());
   app.useBodyParser('json', { limit: MAX_BODY_BYTES });
   app.useBodyParser('urlencoded', { limit: MAX_BODY_BYTES, extended: false });
   app.use(bodyParserErrorTranslator);

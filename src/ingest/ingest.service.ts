@@ -12,6 +12,7 @@ import type { AppConfig } from '../../config/env.schema';
 import { APP_CONFIG } from '../common/app-config';
 import { hashSecret } from '../common/secrets';
 import { OutboxService } from '../notifications/outbox.service';
+import { MetricsService } from '../ops/metrics.service';
 import { RelayOrchestrator } from '../relay/relay-orchestrator.service';
 import { PublishAttempt, PublisherStats, RtmpServerAdapter } from './rtmp-server.adapter';
 import { EndReason, SessionsService } from './sessions.service';
@@ -81,6 +82,7 @@ export class IngestService implements OnApplicationBootstrap, OnApplicationShutd
     private readonly sessions: SessionsService,
     private readonly outbox: OutboxService,
     private readonly relays: RelayOrchestrator,
+    private readonly metrics: MetricsService,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -153,6 +155,7 @@ export class IngestService implements OnApplicationBootstrap, OnApplicationShutd
         lastInfoAt: 0,
         bytesAtInfo: 0,
       });
+      this.metrics.ingestSessionStarted();
       this.log.log(`session ${opened.sessionId} started on channel ${opened.channelId}`);
       return internalName;
     } catch (err) {
@@ -176,6 +179,7 @@ export class IngestService implements OnApplicationBootstrap, OnApplicationShutd
     const p = this.live.get(publisherId);
     if (!p) return;
     this.live.delete(publisherId);
+    this.metrics.ingestSessionEnded();
     try {
       await this.sessions.end(p.sessionId, reason);
       this.log.log(`session ${p.sessionId} ended (${reason})`);

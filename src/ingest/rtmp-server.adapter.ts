@@ -1,6 +1,7 @@
 /* eslint-disable @typescript-eslint/no-require-imports */
 import { Injectable, Logger } from '@nestjs/common';
 import type { AddressInfo, Server, Socket } from 'node:net';
+import { openPublisher, PushTarget, writeMessage } from './rtmp-push';
 
 /**
  * The one file that knows node-media-server (v4.4.3, read from its source):
@@ -80,6 +81,13 @@ type NmsSession = {
   socket?: Socket;
   broadcast?: { publishGraceMs: number; publisher: unknown };
 };
+
+export interface PushRun {
+  /** Resolves when the push ended: an error text, or null when stopped by us. */
+  exited: Promise<string | null>;
+  stats(): { bytesWritten: number; mediaBytes: number };
+  stop(): Promise<void>;
+}
 
 export interface MediaSubscription {
   close(): void;
@@ -201,6 +209,7 @@ export class RtmpServerAdapter {
     internalName: string,
     pullFrom: string | null,
     onData: (chunk: Buffer) => void,
+    protocol: 'flv' | 'rtmp' = 'flv',
   ): MediaSubscription {
     const path = `/${INTERNAL_APP}/${internalName}`;
     let releasePull: (() => void) | null = null;
@@ -216,7 +225,7 @@ export class RtmpServerAdapter {
       Context.broadcasts.set(path, broadcast);
     }
     const sub = new BaseSession();
-    sub.protocol = 'flv';
+    sub.protocol = protocol;
     sub.ip = '';
     sub.streamPath = path;
     sub.sendBuffer = (buf: Buffer) => onData(buf);
@@ -228,6 +237,66 @@ export class RtmpServerAdapter {
         closed = true;
         broadcast.donePlay(sub);
         releasePull?.();
+      },
+    };
+  }
+
+  /**
+   * Publishes `/internal/<name>` to an RTMP/RTMPS destination from this process: the
+   * ingest's RTMP messages are forwarded as they are (see rtmp-push.ts).
+   */
+  push(
+    internalName: string,
+    pullFrom: string | null,
+    target: PushTarget,
+    maxBufferedBytes: number,
+  ): PushRun {
+    let stopped = false;
+    let mediaBytes = 0;
+    let socket: Socket | null = null;
+    let closeConn: (() => void) | null = null;
+    let sub: MediaSubscription | null = null;
+    let settle: (error: string | null) => void = () => undefined;
+    const exited = new Promise<string | null>((resolve) => {
+      let done = false;
+      settle = (error) => {
+        if (done) return;
+        done = true;
+        sub?.close();
+        closeConn?.();
+        resolve(error);
+      };
+    });
+    openPublisher(target, (err) =>
+      settle(stopped ? null : (err?.message ?? 'destination closed the connection')),
+    ).then(
+      (conn) => {
+        socket = conn.socket;
+        closeConn = conn.close;
+        if (stopped) return settle(null);
+        sub = this.subscribe(
+          internalName,
+          pullFrom,
+          (buf) => {
+            if (conn.socket.writableLength > maxBufferedBytes) {
+              settle('destination too slow: output buffer overflow');
+              return;
+            }
+            writeMessage(conn.socket, buf, conn.streamId);
+            mediaBytes += buf.length;
+          },
+          'rtmp',
+        );
+      },
+      (err: Error) => settle(stopped ? null : err.message || 'connection failed'),
+    );
+    return {
+      exited,
+      stats: () => ({ bytesWritten: socket?.bytesWritten ?? 0, mediaBytes }),
+      stop: async () => {
+        stopped = true;
+        settle(null);
+        await exited;
       },
     };
   }

@@ -3,13 +3,15 @@ import { Injectable, OnApplicationBootstrap } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { Queue } from 'bullmq';
 import { DataSource } from 'typeorm';
+import { abortableQuery } from '../database/abortable-query';
 import { JOBS, QueueName } from '../queues/queue-registry';
 import { JobHandlers, TypedProcessor } from '../queues/typed-processor';
+import { workerOptions } from '../queues/worker-options';
 
 export const OUTBOX_RETENTION_DAYS = 30;
 
 /** Deletes outbox rows that were dispatched long ago, so the table stays small. */
-@Processor(QueueName.Maintenance)
+@Processor(QueueName.Maintenance, workerOptions())
 export class MaintenanceProcessor extends TypedProcessor<QueueName.Maintenance> {
   protected readonly queueName = QueueName.Maintenance;
 
@@ -18,11 +20,14 @@ export class MaintenanceProcessor extends TypedProcessor<QueueName.Maintenance> 
   }
 
   protected readonly handlers: JobHandlers<QueueName.Maintenance> = {
-    'maintenance.prune-outbox': async ({ olderThanDays }) => {
-      const res: [unknown[], number] = await this.db.query(
+    'maintenance.prune-outbox': async ({ olderThanDays }, _job, signal) => {
+      // A large prune can take a while: it is cancelled on shutdown and resumed later.
+      const res = await abortableQuery<[unknown[], number]>(
+        this.db,
         `DELETE FROM outbox_events
           WHERE dispatched_at IS NOT NULL AND dispatched_at < now() - make_interval(days => $1)`,
         [olderThanDays],
+        signal,
       );
       return { deleted: res[1] };
     },

@@ -5,7 +5,7 @@ import { Destination } from '../destinations/destination.entity';
 import { OutboxService } from '../notifications/outbox.service';
 import { JobQueue } from '../queues/job-queue.service';
 import { relayJobId } from '../queues/queue-registry';
-import { Relay } from './relay.entity';
+import { Relay, RelayState } from './relay.entity';
 import { ACTIVE_STATES, transitionRelay } from './relay-states';
 
 interface RelayRun {
@@ -61,6 +61,15 @@ export class RelayOrchestrator {
     });
     await this.enqueue(rows.map((r) => ({ relayId: r.id, generation: r.generation })));
     return rows.length;
+  }
+
+  /** Relays of live sessions by state (the castbridge_relays gauge; same in every worker). */
+  async countLiveSessionRelays(): Promise<Partial<Record<RelayState, number>>> {
+    const rows = (await this.db.query(
+      `SELECT r.state, count(*)::int AS n FROM relays r
+         JOIN sessions s ON s.id = r.session_id AND s.status = 'live' GROUP BY r.state`,
+    )) as Array<{ state: RelayState; n: number }>;
+    return Object.fromEntries(rows.map((r) => [r.state, r.n]));
   }
 
   private async syncSession(

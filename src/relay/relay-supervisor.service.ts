@@ -6,16 +6,18 @@ import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import type { AppConfig } from '../../config/env.schema';
 import { APP_CONFIG } from '../common/app-config';
-import { assertUrlAllowed } from '../common/egress-guard';
+import { assertUrlAllowed, guardedLookup } from '../common/egress-guard';
 import { Destination } from '../destinations/destination.entity';
 import { DestinationsService, PUSH_SCHEMES } from '../destinations/destinations.service';
 import { RtmpServerAdapter } from '../ingest/rtmp-server.adapter';
 import { Session } from '../ingest/session.entity';
 import { OutboxService } from '../notifications/outbox.service';
+import { MetricsService } from '../ops/metrics.service';
 import { retryDelayMs, shouldGiveUp } from './backoff';
-import { buildRelayCommand, FfmpegCommand, scrub, secretsOfUrl } from './ffmpeg-command';
+import { buildRelayCommand, scrub, secretsOfUrl } from './ffmpeg-command';
 import { FfmpegRunner } from './ffmpeg-runner';
 import { Relay } from './relay.entity';
+import { ffmpegTransport, pushTransport, RelayTransport } from './relay-transports';
 import { RelayFence, RelayPatch, transitionRelay } from './relay-states';
 import type { RelayState } from './relay.entity';
 
@@ -23,8 +25,6 @@ import type { RelayState } from './relay.entity';
 const WATCH_MS = 1000;
 /** Progress is written at most this often. */
 const PROGRESS_WRITE_MS = 2000;
-/** ffmpeg's stdin holding more than this means the destination cannot keep up. */
-const MAX_BUFFERED_BYTES = 16 * 1024 * 1024;
 /** An attempt that writes nothing for this long has failed (sink stalled, no input). */
 const NO_OUTPUT_MS = 15_000;
 
@@ -62,6 +62,7 @@ export class RelaySupervisor {
     private readonly outbox: OutboxService,
     private readonly destinations: DestinationsService,
     private readonly media: RtmpServerAdapter,
+    private readonly metrics: MetricsService,
   ) {
     this.runner = new FfmpegRunner(config.ffmpegPath);
   }
@@ -119,6 +120,7 @@ export class RelaySupervisor {
         });
       }
       const next = new Date(now.getTime() + retryDelayMs(attempts));
+      this.metrics.ffmpegRestarted();
       const moved = await this.write(relayId, fence, 'retrying', {
         attempts,
         lastError: outcome.error,
@@ -208,35 +210,41 @@ export class RelaySupervisor {
     return 'ready';
   }
 
-  private async command(d: Destination, session: Session): Promise<FfmpegCommand> {
+  /**
+   * How this destination is carried: passthrough RTMP/RTMPS straight from this process
+   * (no ffmpeg), transcodes and the brand-site HLS rendition through ffmpeg.
+   */
+  private async transport(d: Destination, session: Session): Promise<RelayTransport> {
+    const stream = { streamName: session.streamName, ingestNode: session.ingestNode };
     if (d.kind === 'brand_site') {
       const dir = hlsDir(this.config.mediaDir, d.id);
       await rm(dir, { recursive: true, force: true });
       await mkdir(dir, { recursive: true });
-      void session;
-      return buildRelayCommand({
+      const command = buildRelayCommand({
         input: { kind: 'pipe' },
         output: { kind: 'hls', dir, segmentSeconds: 1, listSize: 6 },
         profile: d.profile,
       });
+      return ffmpegTransport(this.runner, this.media, stream, command);
     }
     const url = this.destinations.revealPushUrl(d);
+    const policy = { allowPrivateNetworks: this.config.egressAllowPrivateNetworks };
     // Checked again right before connecting: DNS may have changed since the write.
     try {
-      await assertUrlAllowed('url', d.url ?? '', PUSH_SCHEMES, {
-        allowPrivateNetworks: this.config.egressAllowPrivateNetworks,
-      });
+      await assertUrlAllowed('url', d.url ?? '', PUSH_SCHEMES, policy);
     } catch (err) {
       throw new Error(scrub((err as Error).message, secretsOfUrl(url)));
     }
-    return buildRelayCommand({
+    if (!d.profile) return pushTransport(this.media, stream, url, guardedLookup(policy));
+    const command = buildRelayCommand({
       input: { kind: 'pipe' },
       output: { kind: 'rtmp', url },
       profile: d.profile,
     });
+    return ffmpegTransport(this.runner, this.media, stream, command);
   }
 
-  /** One attempt: start ffmpeg fed from the session's stream, watch it until it ends. */
+  /** One attempt: start the transport, watch it and the relay's rows until it ends. */
   private async attempt(
     snap: Snapshot,
     fence: RelayFence,
@@ -247,47 +255,31 @@ export class RelaySupervisor {
     const relay = snap.relay;
     const session = snap.session as Session;
     const destination = snap.destination as Destination;
-    let command: FfmpegCommand;
+    let transport: RelayTransport;
     try {
-      command = await this.command(destination, session);
+      transport = await this.transport(destination, session);
     } catch (err) {
+      const secrets = destination.url
+        ? secretsOfUrl(this.destinations.revealPushUrl(destination))
+        : [];
       return {
-        outcome: { kind: 'failed', error: (err as Error).message, wasLive: false },
+        outcome: { kind: 'failed', error: scrub((err as Error).message, secrets), wasLive: false },
         bytesSent: bytesBase,
       };
     }
 
-    const proc = this.runner.start(command);
     let wasLive = false;
     let bytes = bytesBase;
     let lastWrite = 0;
-    let overflow = false;
     let writing: Promise<unknown> = Promise.resolve();
-
-    const sub = this.media.subscribe(
-      session.streamName,
-      this.media.hasLocal(session.streamName) ? null : session.ingestNode,
-      (chunk) => {
-        if (overflow) return;
-        if (proc.stdin.writableLength > MAX_BUFFERED_BYTES) {
-          overflow = true;
-          void proc.stop(500);
-          return;
-        }
-        proc.stdin.write(chunk);
-      },
-    );
-
     let lastOutputAt = Date.now();
-    let outTimeMs = 0;
-    proc.onProgress((p) => {
+    let mark = 0;
+    transport.onProgress((p) => {
       const now = Date.now();
-      // Media written (not just a header): the output's clock advances. HLS has no
-      // total_size (many files), its clock is the signal.
-      if (p.outTimeMs > outTimeMs) lastOutputAt = now;
-      outTimeMs = Math.max(outTimeMs, p.outTimeMs);
-      bytes = bytesBase + p.totalSize;
-      if (!wasLive && p.outTimeMs > 0) {
+      if (p.mark > mark) lastOutputAt = now;
+      mark = Math.max(mark, p.mark);
+      bytes = bytesBase + p.bytes;
+      if (!wasLive && p.mark > 0) {
         wasLive = true;
         lastWrite = now;
         writing = writing.then(() =>
@@ -308,14 +300,20 @@ export class RelaySupervisor {
           this.db
             .query(
               `UPDATE relays SET bitrate_kbps = $4, bytes_sent = $5, updated_at = now()
-              WHERE id = $1 AND generation = $2 AND worker_id = $3`,
+                WHERE id = $1 AND generation = $2 AND worker_id = $3`,
               [relay.id, fence.generation, fence.runToken, p.bitrateKbps, bytes],
             )
             .catch((err: Error) =>
               this.log.warn(`relay ${relay.id}: progress not recorded: ${err.message}`),
             ),
         );
-        void report({ state: 'live', bitrateKbps: p.bitrateKbps, bytesSent: bytes, fps: p.fps });
+        void report({
+          destinationId: relay.destinationId,
+          via: transport.kind,
+          state: 'live',
+          bitrateKbps: p.bitrateKbps,
+          bytesSent: bytes,
+        }).catch(() => undefined);
       }
     });
 
@@ -339,23 +337,18 @@ export class RelaySupervisor {
         else if (!this.shouldRun(s)) state.outcome = { kind: 'stop' };
         else if (s.destination?.configVersion !== version) state.outcome = { kind: 'restart' };
       }
-      await proc.stop();
+      await transport.stop();
     })();
 
-    const exit = await proc.exited;
+    const error = await transport.exited;
     state.exited = true;
-    sub.close();
     const outcome: Outcome = state.outcome ?? {
       kind: 'failed',
-      error: overflow
-        ? 'destination too slow: output buffer overflow'
-        : exit.error || `ffmpeg exited (${exit.code ?? exit.signal})`,
+      error: error ?? 'stopped',
       wasLive,
     };
     await watch.catch(() => undefined);
-    await writing.catch((err: Error) =>
-      this.log.warn(`relay ${relay.id} write failed: ${err.message}`),
-    );
+    await writing;
     return { outcome, bytesSent: bytes };
   }
 }

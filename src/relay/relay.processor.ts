@@ -2,7 +2,9 @@ import { OnWorkerEvent, Processor } from '@nestjs/bullmq';
 import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { Job } from 'bullmq';
 import { QueueName } from '../queues/queue-registry';
+import { workerOptions } from '../queues/worker-options';
 import { JobHandlers, TypedProcessor } from '../queues/typed-processor';
+import { MetricsService } from '../ops/metrics.service';
 import { RelayOrchestrator } from './relay-orchestrator.service';
 import { RelaySupervisor } from './relay-supervisor.service';
 
@@ -12,35 +14,32 @@ import { RelaySupervisor } from './relay-supervisor.service';
  * takes the relay over (fenced by run token). Short lock + stalled interval keep that
  * under 10 s; a high `maxStalledCount` because a relay may be handed over many times.
  */
-export const RELAY_WORKER_OPTIONS = {
+export const RELAY_WORKER_OPTIONS = workerOptions({
   concurrency: 500,
   lockDuration: 4000,
   stalledInterval: 2000,
   maxStalledCount: 1_000_000,
-};
+});
 
 @Processor(QueueName.Relays, RELAY_WORKER_OPTIONS)
-export class RelayProcessor extends TypedProcessor<QueueName.Relays> implements OnModuleDestroy {
+export class RelayProcessor extends TypedProcessor<QueueName.Relays> {
   protected readonly queueName = QueueName.Relays;
-  private readonly shutdown = new AbortController();
 
   constructor(private readonly supervisor: RelaySupervisor) {
     super();
   }
 
   protected readonly handlers: JobHandlers<QueueName.Relays> = {
-    'relay.run': async ({ relayId, generation }, job: Job) => {
-      const result = await this.supervisor.run(relayId, generation, this.shutdown.signal, (p) =>
+    'relay.run': async ({ relayId, generation }, job: Job, signal: AbortSignal) => {
+      const result = await this.supervisor.run(relayId, generation, signal, (p) =>
         job.updateProgress(p),
       );
+      // Shutdown: the run stopped its ffmpeg; throwing puts the job back on the queue for
+      // another worker to take the relay over (TypedProcessor).
+      signal.throwIfAborted();
       return { result };
     },
   };
-
-  /** Stop every run of this worker first (ffmpegs ended) so jobs are released, not lost. */
-  onModuleDestroy(): void {
-    this.shutdown.abort();
-  }
 
   @OnWorkerEvent('error')
   onError(err: Error): void {
@@ -54,12 +53,18 @@ export class RelayResumer implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly log = new Logger(RelayResumer.name);
   private timer: NodeJS.Timeout | null = null;
 
-  constructor(private readonly orchestrator: RelayOrchestrator) {}
+  constructor(
+    private readonly orchestrator: RelayOrchestrator,
+    private readonly metrics: MetricsService,
+  ) {}
 
   onApplicationBootstrap(): void {
     const tick = () => {
       this.orchestrator
         .resumeActiveRelays()
+        .then(async () =>
+          this.metrics.setRelaysByState(await this.orchestrator.countLiveSessionRelays()),
+        )
         .catch((err: Error) => this.log.warn(`resume relays: ${err.message}`))
         .finally(() => {
           if (this.timer) this.timer = setTimeout(tick, 5000);

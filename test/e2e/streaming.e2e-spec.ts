@@ -1,6 +1,8 @@
 import {
   ffmpegProcessesWith,
   hasVideo,
+  makeTestCertificate,
+  TestCertificate,
   maxVideoGap,
   probe,
   publishTestPattern,
@@ -40,6 +42,7 @@ describe('live streaming (real processes)', () => {
   let env: Record<string, string>;
   let apiKey = '';
   let rtmpPort = 0;
+  let certificate: TestCertificate;
   const sinks: RtmpSink[] = [];
   const publishers: Publisher[] = [];
   const secrets: string[] = [];
@@ -108,7 +111,13 @@ describe('live streaming (real processes)', () => {
 
   beforeAll(async () => {
     rtmpPort = await freePort();
-    env = testEnv({ RTMP_PORT: String(rtmpPort), LOG_LEVEL: 'debug' });
+    certificate = await makeTestCertificate();
+    // RTMPS is verified: the test sinks' self-signed certificate is trusted like a CA.
+    env = testEnv({
+      RTMP_PORT: String(rtmpPort),
+      LOG_LEVEL: 'debug',
+      NODE_EXTRA_CA_CERTS: certificate.cert,
+    });
     app = await spawnCastbridge(env);
     await waitFor(async () => (await fetch(`${app.baseUrl}/health/ready`)).status === 200, {
       what: 'ready',
@@ -148,7 +157,7 @@ describe('live streaming (real processes)', () => {
 
   it('fans out to RTMP, RTMPS and HLS; isolates a failing sink; applies live changes', async () => {
     const [a, b, c] = [await startNginxSink(), await startNginxSink(), await startNginxSink()];
-    const tls = await startRtmpsSink();
+    const tls = await startRtmpsSink(certificate);
     sinks.push(a, b, c, tls);
     const ch = await newChannel();
     const keyA = 'sk_alpha_0123456789';

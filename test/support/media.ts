@@ -139,11 +139,18 @@ rtmp {
   };
 }
 
-/** An RTMPS sink: stunnel terminating TLS (self-signed) in front of an nginx sink. */
-export async function startRtmpsSink(): Promise<RtmpSink & { plain: RtmpSink }> {
-  const plain = await startNginxSink();
-  const port = await freePort();
-  const dir = mkdtempSync(join(tmpdir(), 'cb-stunnel-'));
+export interface TestCertificate {
+  dir: string;
+  /** PEM path; give it to Castbridge as NODE_EXTRA_CA_CERTS so RTMPS verifies. */
+  cert: string;
+  key: string;
+}
+
+/** A self-signed certificate for 127.0.0.1 (subjectAltName IP), for TLS sinks. */
+export async function makeTestCertificate(): Promise<TestCertificate> {
+  const dir = mkdtempSync(join(tmpdir(), 'cb-cert-'));
+  const cert = join(dir, 'cert.pem');
+  const key = join(dir, 'key.pem');
   await run('openssl', [
     'req',
     '-x509',
@@ -154,11 +161,24 @@ export async function startRtmpsSink(): Promise<RtmpSink & { plain: RtmpSink }> 
     '1',
     '-subj',
     '/CN=127.0.0.1',
+    '-addext',
+    'subjectAltName=IP:127.0.0.1',
     '-keyout',
-    join(dir, 'key.pem'),
+    key,
     '-out',
-    join(dir, 'cert.pem'),
+    cert,
   ]);
+  return { dir, cert, key };
+}
+
+/** An RTMPS sink: stunnel terminating TLS (self-signed) in front of an nginx sink. */
+export async function startRtmpsSink(
+  certificate?: TestCertificate,
+): Promise<RtmpSink & { plain: RtmpSink }> {
+  const plain = await startNginxSink();
+  const port = await freePort();
+  const cert = certificate ?? (await makeTestCertificate());
+  const dir = mkdtempSync(join(tmpdir(), 'cb-stunnel-'));
   writeFileSync(
     join(dir, 'stunnel.conf'),
     `foreground = yes
@@ -166,8 +186,8 @@ pid =
 [rtmps]
 accept = 127.0.0.1:${port}
 connect = 127.0.0.1:${plain.port}
-cert = ${dir}/cert.pem
-key = ${dir}/key.pem
+cert = ${cert.cert}
+key = ${cert.key}
 `,
   );
   let child: ChildProcess | null = null;
