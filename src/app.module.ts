@@ -8,6 +8,7 @@ import { CryptoModule } from './common/crypto.module';
 import { loggerParams } from './common/logging';
 import { DatabaseModule } from './database/database.module';
 import {
+  NotificationsHttpModule,
   NotificationsModule,
   NotificationsWorkerModule,
 } from './notifications/notifications.module';
@@ -40,7 +41,12 @@ export class AppModule {
     ];
     const providers = [];
     if (config.roles.has('api')) {
-      imports.push(PartnersHttpModule, BrandsHttpModule, ChannelsHttpModule);
+      imports.push(
+        PartnersHttpModule,
+        BrandsHttpModule,
+        ChannelsHttpModule,
+        NotificationsHttpModule,
+      );
     }
     if (config.roles.has('worker')) {
       imports.push(NotificationsWorkerModule);

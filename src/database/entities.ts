@@ -3,6 +3,18 @@ import { Partner } from '../partners/partner.entity';
 import { Brand } from '../brands/brand.entity';
 import { Channel } from '../channels/channel.entity';
 import { OutboxEvent } from '../notifications/outbox-event.entity';
+import { WebhookEndpoint } from '../notifications/webhook-endpoint.entity';
+import { WebhookDelivery } from '../notifications/webhook-delivery.entity';
+import { WebhookDeliveryAttempt } from '../notifications/webhook-delivery-attempt.entity';
 
 /** Every TypeORM entity, listed explicitly so ts-node, jest and dist agree. */
-export const ENTITIES = [Partner, ApiKey, Brand, Channel, OutboxEvent];
+export const ENTITIES = [
+  Partner,
+  ApiKey,
+  Brand,
+  Channel,
+  OutboxEvent,
+  WebhookEndpoint,
+  WebhookDelivery,
+  WebhookDeliveryAttempt,
+];

@@ -8,7 +8,11 @@ import { JobHandlers, TypedProcessor } from '../queues/typed-processor';
 
 export const OUTBOX_RETENTION_DAYS = 30;
 
-/** Deletes outbox rows that were dispatched long ago, so the table stays small. */
+/**
+ * Deletes outbox rows that were dispatched long ago, so the table stays small (their
+ * finished delivery log goes with them). A row the relay has not dispatched yet, or one
+ * with a delivery still pending, is never deleted.
+ */
 @Processor(QueueName.Maintenance)
 export class MaintenanceProcessor extends TypedProcessor<QueueName.Maintenance> {
   protected readonly queueName = QueueName.Maintenance;
@@ -20,8 +24,11 @@ export class MaintenanceProcessor extends TypedProcessor<QueueName.Maintenance> 
   protected readonly handlers: JobHandlers<QueueName.Maintenance> = {
     'maintenance.prune-outbox': async ({ olderThanDays }) => {
       const res: [unknown[], number] = await this.db.query(
-        `DELETE FROM outbox_events
-          WHERE dispatched_at IS NOT NULL AND dispatched_at < now() - make_interval(days => $1)`,
+        `DELETE FROM outbox_events o
+          WHERE o.dispatched_at IS NOT NULL
+            AND o.dispatched_at < now() - make_interval(days => $1)
+            AND NOT EXISTS (SELECT 1 FROM webhook_deliveries d
+                             WHERE d.event_id = o.id AND d.status = 'pending')`,
         [olderThanDays],
       );
       return { deleted: res[1] };
