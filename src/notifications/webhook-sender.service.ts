@@ -1,4 +1,4 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import type { AppConfig } from '../../config/env.schema';
@@ -37,6 +37,8 @@ export type AttemptOutcome =
  */
 @Injectable()
 export class WebhookSender {
+  private readonly logger = new Logger(WebhookSender.name);
+
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @InjectDataSource() private readonly db: DataSource,
@@ -98,6 +100,20 @@ export class WebhookSender {
       baseMs: this.config.webhookRetryBaseMs,
     });
     await this.record(delivery, endpoint, attempt, res, decision, now);
+    // Ids, status and timing only: never the URL (it may carry a token), headers or body.
+    const line = {
+      deliveryId: delivery.id,
+      endpointId: endpoint.id,
+      eventType: delivery.eventType,
+      attempt,
+      responseStatus: res.status,
+      durationMs: res.durationMs,
+      outcome: decision.kind,
+      ...(decision.kind === 'retry' ? { retryInMs: decision.delayMs } : {}),
+      ...(res.error ? { error: res.error } : {}),
+    };
+    if (decision.kind === 'delivered') this.logger.debug(line, 'webhook delivery attempt');
+    else this.logger.log(line, 'webhook delivery attempt');
     if (decision.kind === 'retry')
       throw new RetryLaterError(decision.delayMs, res.error ?? 'failed');
     return { outcome: decision.kind };

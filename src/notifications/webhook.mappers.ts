@@ -48,11 +48,6 @@ export function toDeliveryDto(
   return dto;
 }
 
-/** Does an endpoint subscribed to `events` receive `type`? */
-export function subscribes(events: string[], type: string): boolean {
-  return events.includes('*') || events.includes(type);
-}
-
 /** The body POSTed for an event (API.md): `{id, type, createdAt, data}`. */
 export function webhookBody(event: {
   id: string;
