@@ -67,11 +67,21 @@ describe('WebhookHttpClient (a real loopback server)', () => {
 
   it('refuses loopback and private addresses unless allowed, before connecting', async () => {
     const guarded = WebhookHttpClient.withTimeout({ allowPrivateNetworks: false }, 300);
-    for (const url of [`${base}/ok`, `http://localhost:${new URL(base).port}/ok`]) {
+    const port = new URL(base).port;
+    for (const url of [`https://127.0.0.1:${port}/ok`, `https://localhost:${port}/ok`]) {
       const res = await guarded.post({ ...req('/ok'), url });
       expect(res.status).toBeNull();
       expect(res.error).toMatch(/^egress refused: .*loopback/);
     }
     expect(hits).toHaveLength(0);
+  });
+
+  it('refuses plain http unless private networks are allowed', async () => {
+    const guarded = WebhookHttpClient.withTimeout({ allowPrivateNetworks: false }, 300);
+    const res = await guarded.post({ ...req('/ok'), url: 'http://203.0.113.9/hook' });
+    expect(res).toMatchObject({
+      status: null,
+      error: 'egress refused: scheme http is not allowed',
+    });
   });
 });

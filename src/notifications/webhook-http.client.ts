@@ -74,7 +74,15 @@ export class WebhookHttpClient {
     const started = Date.now();
     const elapsed = () => Date.now() - started;
     try {
-      await assertHostAllowed(new URL(req.url).hostname, this.policy);
+      const url = new URL(req.url);
+      // Plain http only where private networks are allowed (as on endpoint create/update).
+      if (
+        url.protocol !== 'https:' &&
+        !(url.protocol === 'http:' && this.policy.allowPrivateNetworks)
+      ) {
+        throw new EgressDeniedError(`scheme ${url.protocol.replace(/:$/, '')} is not allowed`);
+      }
+      await assertHostAllowed(url.hostname, this.policy);
       const res = await this.client.post<Readable>(req.url, req.body, {
         headers: {
           ...req.headers,

@@ -4,6 +4,7 @@ import type { Job, Queue } from 'bullmq';
 import { DataSource } from 'typeorm';
 import { EventType } from '../../src/notifications/event-types';
 import { MaintenanceProcessor } from '../../src/notifications/outbox-maintenance.processor';
+import { OutboxRelay } from '../../src/notifications/outbox-relay.service';
 import { OutboxService } from '../../src/notifications/outbox.service';
 import { WebhookDeliveriesService } from '../../src/notifications/webhook-deliveries.service';
 import { QueueName } from '../../src/queues/queue-registry';
@@ -419,6 +420,31 @@ describe('outbound webhooks (api + worker, real Postgres, Redis and HTTP)', () =
     expect(await snapshot()).toBe(before);
   });
 
+  it('relays each event once when several relays run at the same time', async () => {
+    const p = await partner();
+    const r = await receiver();
+    const ep = await endpoint(p.auth, r.url, ['product.updated']);
+    r.trust(ep.secret);
+    await db.query(
+      `INSERT INTO outbox_events (partner_id, type, data)
+       SELECT $1, 'product.updated', jsonb_build_object('n', n) FROM generate_series(1, 300) n`,
+      [p.id],
+    );
+    // The app's own relay is running too: four more passes race it for the same rows.
+    const relay = t.app.get(OutboxRelay, { strict: false });
+    await Promise.all([1, 2, 3, 4].map(() => relay.relayOnce()));
+    await r.waitFor((x) => x.accepted.length >= 300, { timeoutMs: 30_000, what: '300 accepted' });
+    await new Promise((x) => setTimeout(x, 500));
+    expect(r.received).toHaveLength(300);
+    expect(new Set(r.received.map((x) => x.webhookId)).size).toBe(300);
+    expect(new Set(r.received.map((x) => x.payload?.data.n)).size).toBe(300);
+    const [{ count }] = await db.query(
+      'SELECT count(*)::int AS count FROM webhook_deliveries WHERE endpoint_id = $1',
+      [ep.id],
+    );
+    expect(count).toBe(300);
+  });
+
   it('never double-sends a delivery whose job is added again (relay crash, sweeper)', async () => {
     const p = await partner();
     const r = await receiver();
@@ -448,46 +474,6 @@ describe('outbound webhooks (api + worker, real Postgres, Redis and HTTP)', () =
       type: 'store_connection.linked',
       data: { storeConnectionId: 'sc1' },
     });
-  });
-
-  it('never prunes an outbox row that is not relayed, or whose delivery is pending', async () => {
-    const p = await partner();
-    const r = await receiver();
-    const ep = await endpoint(p.auth, r.url);
-    r.trust(ep.secret).answerAlways(500);
-    const e = await record(p.id, 'product.created');
-    await waitUntil(async () => (await deliveries(p.auth, ep.id)).length === 1, 'a delivery');
-    await db.query(
-      `UPDATE outbox_events SET dispatched_at = now() - interval '90 days' WHERE id = $1`,
-      [e.id],
-    );
-    const [{ id: done }] = await db.query(
-      `INSERT INTO outbox_events (partner_id, type, data, dispatched_at)
-       VALUES ($1, 'product.created', '{}', now() - interval '90 days') RETURNING id`,
-      [p.id],
-    );
-    const processor = t.app.get(MaintenanceProcessor, { strict: false });
-    // Holds the relay off undispatched rows long enough for the prune to see one.
-    const undispatched = await db.transaction(async (m) => {
-      const [row] = await m.query(
-        `INSERT INTO outbox_events (partner_id, type, data) VALUES ($1, 'product.created', '{}') RETURNING id`,
-        [p.id],
-      );
-      return row.id as string;
-    });
-    await processor.process({
-      name: 'maintenance.prune-outbox',
-      data: { olderThanDays: 30 },
-    } as Job);
-    const left = (
-      await db.query('SELECT id FROM outbox_events WHERE id = ANY($1::uuid[])', [
-        [e.id, done, undispatched],
-      ])
-    ).map((x: { id: string }) => x.id);
-    expect(left).toContain(e.id); // its delivery is still pending
-    expect(left).toContain(undispatched); // (relayed or not, it is recent)
-    expect(left).not.toContain(done);
-    r.answerAlways(null);
   });
 
   it('keeps secrets out of responses, job payloads and the delivery log', async () => {
@@ -620,5 +606,57 @@ describe('webhook endpoint URLs with EGRESS_ALLOW_PRIVATE_NETWORKS=false', () =>
       .send({ url: 'http://203.0.113.7/hook', events: ['*'] });
     expect(res.status).toBe(400);
     expect(res.body.details).toEqual([{ field: 'url', message: 'scheme must be https' }]);
+  });
+});
+
+describe('outbox pruning and outbound webhooks', () => {
+  let t: TestApp;
+  let db: DataSource;
+  // api role only: no relay runs, so an undispatched row stays undispatched.
+  beforeAll(async () => {
+    t = await startTestApp({ ROLES: 'api' });
+    db = t.app.get(getDataSourceToken());
+  });
+  afterAll(() => t.close());
+
+  it('never prunes a row not yet relayed, or one whose delivery is pending', async () => {
+    const { id: partnerId } = await createPartner(t);
+    const [ep] = await db.query(
+      `INSERT INTO webhook_endpoints (id, partner_id, url, events, secret_key_id, secret_sealed)
+       VALUES (gen_random_uuid(), $1, 'https://partner.example/h', '{*}', 'k', 'x') RETURNING id`,
+      [partnerId],
+    );
+    const event = async (dispatched: string | null) => {
+      const [row] = await db.query(
+        `INSERT INTO outbox_events (partner_id, type, data, created_at, dispatched_at)
+         VALUES ($1, 'product.created', '{}', now() - interval '100 days', ${dispatched ?? 'NULL'})
+         RETURNING id`,
+        [partnerId],
+      );
+      return row.id as string;
+    };
+    const old = "now() - interval '90 days'";
+    const notRelayed = await event(null);
+    const pending = await event(old);
+    const delivered = await event(old);
+    await event(old); // dispatched long ago, no delivery: pruned
+    const recent = await event("now() - interval '1 day'");
+    await db.query(
+      `INSERT INTO webhook_deliveries (endpoint_id, event_id, event_type, status) VALUES
+         ($1, $2, 'product.created', 'pending'), ($1, $3, 'product.created', 'delivered')`,
+      [ep.id, pending, delivered],
+    );
+
+    const processor = new MaintenanceProcessor(db);
+    const result = await processor.process({
+      name: 'maintenance.prune-outbox',
+      data: { olderThanDays: 30 },
+    } as Job);
+    expect(result).toEqual({ deleted: 2 });
+    const left = (await db.query('SELECT id FROM outbox_events')).map((x: { id: string }) => x.id);
+    expect(left.sort()).toEqual([notRelayed, pending, recent].sort());
+    // The finished delivery log went with its event; the pending delivery is still there.
+    const deliveries = await db.query('SELECT event_id, status FROM webhook_deliveries');
+    expect(deliveries).toEqual([{ event_id: pending, status: 'pending' }]);
   });
 });
