@@ -44,7 +44,7 @@ export class NotificationsHttpModule {}
     MaintenanceProcessor,
     MaintenanceScheduler,
     OutboxRelay,
-    WebhookHttpClient,
+    WebhookHttpClient.provider(),
     WebhookSender,
     WebhookDeliveryProcessor,
   ],

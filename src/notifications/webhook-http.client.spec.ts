@@ -31,7 +31,7 @@ describe('WebhookHttpClient (a real loopback server)', () => {
   });
   beforeEach(() => (hits.length = 0));
 
-  const allowed = () => WebhookHttpClient.withTimeout({ allowPrivateNetworks: true }, 300);
+  const allowed = () => new WebhookHttpClient({ allowPrivateNetworks: true }, 300);
   const req = (path: string) => ({
     url: `${base}${path}`,
     body: '{"a":1}',
@@ -66,7 +66,7 @@ describe('WebhookHttpClient (a real loopback server)', () => {
   });
 
   it('refuses loopback and private addresses unless allowed, before connecting', async () => {
-    const guarded = WebhookHttpClient.withTimeout({ allowPrivateNetworks: false }, 300);
+    const guarded = new WebhookHttpClient({ allowPrivateNetworks: false }, 300);
     const port = new URL(base).port;
     for (const url of [`https://127.0.0.1:${port}/ok`, `https://localhost:${port}/ok`]) {
       const res = await guarded.post({ ...req('/ok'), url });
@@ -77,7 +77,7 @@ describe('WebhookHttpClient (a real loopback server)', () => {
   });
 
   it('refuses plain http unless private networks are allowed', async () => {
-    const guarded = WebhookHttpClient.withTimeout({ allowPrivateNetworks: false }, 300);
+    const guarded = new WebhookHttpClient({ allowPrivateNetworks: false }, 300);
     const res = await guarded.post({ ...req('/ok'), url: 'http://203.0.113.9/hook' });
     expect(res).toMatchObject({
       status: null,

@@ -1,4 +1,4 @@
-import { Inject, Injectable } from '@nestjs/common';
+import type { FactoryProvider } from '@nestjs/common';
 import axios, { AxiosInstance, isAxiosError } from 'axios';
 import http from 'node:http';
 import https from 'node:https';
@@ -36,29 +36,15 @@ export interface WebhookResponse {
  * feature): no redirects, a timeout, no proxy from the environment, and the egress guard
  * both before connecting (IP literals never reach a DNS lookup) and at connect time.
  */
-@Injectable()
 export class WebhookHttpClient {
   private readonly client: AxiosInstance;
-  private readonly policy: EgressPolicy;
 
-  constructor(@Inject(APP_CONFIG) config: Pick<AppConfig, 'egressAllowPrivateNetworks'>) {
-    this.policy = { allowPrivateNetworks: config.egressAllowPrivateNetworks };
-    this.client = WebhookHttpClient.axiosFor(this.policy, WEBHOOK_TIMEOUT_MS);
-  }
-
-  /** For tests: a client with another timeout. */
-  static withTimeout(policy: EgressPolicy, timeoutMs: number): WebhookHttpClient {
-    const c = new WebhookHttpClient({ egressAllowPrivateNetworks: policy.allowPrivateNetworks });
-    (c as unknown as { client: AxiosInstance }).client = WebhookHttpClient.axiosFor(
-      policy,
-      timeoutMs,
-    );
-    return c;
-  }
-
-  private static axiosFor(policy: EgressPolicy, timeoutMs: number): AxiosInstance {
+  constructor(
+    private readonly policy: EgressPolicy,
+    timeoutMs = WEBHOOK_TIMEOUT_MS,
+  ) {
     const lookup = guardedLookup(policy);
-    return axios.create({
+    this.client = axios.create({
       timeout: timeoutMs,
       maxRedirects: 0,
       proxy: false,
@@ -68,6 +54,16 @@ export class WebhookHttpClient {
       httpAgent: new http.Agent({ lookup }),
       httpsAgent: new https.Agent({ lookup }),
     });
+  }
+
+  /** The Nest provider: the egress policy of the configuration, the default timeout. */
+  static provider(): FactoryProvider<WebhookHttpClient> {
+    return {
+      provide: WebhookHttpClient,
+      inject: [APP_CONFIG],
+      useFactory: (config: AppConfig) =>
+        new WebhookHttpClient({ allowPrivateNetworks: config.egressAllowPrivateNetworks }),
+    };
   }
 
   async post(req: WebhookRequest): Promise<WebhookResponse> {

@@ -183,6 +183,38 @@ describe('outbound webhooks (api + worker, real Postgres, Redis and HTTP)', () =
     expect(second.receivedAt - first.receivedAt).toBeGreaterThanOrEqual(950);
   });
 
+  it('attempts a waiting delivery at once on a manual retry', async () => {
+    const p = await partner();
+    const r = await receiver();
+    const ep = await endpoint(p.auth, r.url);
+    r.trust(ep.secret).failNext(1, 503, { 'retry-after': '3600' });
+    await record(p.id, 'session.product_unpinned', { productId: 'x' });
+    await waitUntil(
+      async () => (await deliveries(p.auth, ep.id))[0]?.attempts === 1,
+      'first attempt logged',
+    );
+    const [d] = await deliveries(p.auth, ep.id);
+    expect(d).toMatchObject({ status: 'pending', lastResponseStatus: 503, lastError: 'HTTP 503' });
+    const wait = Date.parse(d.nextAttemptAt as string) - Date.now();
+    expect(wait).toBeGreaterThan(3500_000);
+    await t
+      .http()
+      .post(`/v1/webhook-endpoints/${ep.id}/deliveries/${d.id as string}/retry`)
+      .set(p.auth)
+      .expect(202);
+    await r.waitFor((x) => x.accepted.length === 1);
+    expect(r.accepted[0].webhookId).toBe(d.id);
+    await waitUntil(
+      async () => (await deliveries(p.auth, ep.id))[0]?.status === 'delivered',
+      'delivered',
+    );
+    await t
+      .http()
+      .post(`/v1/webhook-endpoints/${ep.id}/deliveries/00000000-0000-4000-8000-000000000000/retry`)
+      .set(p.auth)
+      .expect(404);
+  });
+
   it('disables an endpoint that answers 410', async () => {
     const p = await partner();
     const r = await receiver();
