@@ -24,6 +24,7 @@ describe('loadConfig', () => {
     ]);
     expect(c.shopify.apiVersion).toMatch(/^\d{4}-\d{2}$/);
     expect(c.reconcileIntervalMs).toBe(15 * 60_000);
+    expect(c.webhookRetryBaseMs).toBe(5000);
     expect(c.logLevel).toBe('info');
     expect(c.migrationsRun).toBe(true);
   });
@@ -38,6 +39,7 @@ describe('loadConfig', () => {
         DATABASE_URL: 'mysql://x/y',
         LOG_LEVEL: 'loud',
         RECONCILE_INTERVAL: 'often',
+        WEBHOOK_RETRY_BASE: '2d',
         ENCRYPTION_KEYS: 'k1:c2hvcnQ=',
         OPS_USER: 'ops',
       });
@@ -53,12 +55,13 @@ describe('loadConfig', () => {
       'DATABASE_URL',
       'LOG_LEVEL',
       'RECONCILE_INTERVAL',
+      'WEBHOOK_RETRY_BASE',
       'ENCRYPTION_KEYS',
       'OPS_USER',
     ]) {
       expect(msg).toContain(name);
     }
-    expect((error as ConfigValidationError).problems).toHaveLength(8);
+    expect((error as ConfigValidationError).problems).toHaveLength(9);
   });
 
   it('never echoes an encryption key in its error', () => {

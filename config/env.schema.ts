@@ -43,6 +43,8 @@ export interface AppConfig {
     apiOrigin: string | null;
   };
   reconcileIntervalMs: number;
+  /** First retry delay of an outbound webhook delivery; later ones grow from it. */
+  webhookRetryBaseMs: number;
   logLevel: string;
 }
 
@@ -167,6 +169,14 @@ export function loadConfig(env: Env): AppConfig {
     );
   }
 
+  const webhookRetryRaw = str('WEBHOOK_RETRY_BASE', '5s');
+  const webhookRetryBaseMs = parseDuration(webhookRetryRaw);
+  if (webhookRetryBaseMs === null || webhookRetryBaseMs < 10 || webhookRetryBaseMs > 3_600_000) {
+    problems.push(
+      `WEBHOOK_RETRY_BASE must be a duration from 10ms to 1h, like 5s (got "${webhookRetryRaw}")`,
+    );
+  }
+
   const shopifyOrigin = optional('SHOPIFY_API_ORIGIN');
   if (shopifyOrigin !== null) url('SHOPIFY_API_ORIGIN', shopifyOrigin, ['http:', 'https:']);
 
@@ -221,6 +231,7 @@ export function loadConfig(env: Env): AppConfig {
       apiOrigin: shopifyOrigin ? shopifyOrigin.replace(/\/+$/, '') : null,
     },
     reconcileIntervalMs: reconcileIntervalMs ?? 15 * 60_000,
+    webhookRetryBaseMs: webhookRetryBaseMs ?? 5000,
     logLevel,
   };
   if (problems.length > 0) throw new ConfigValidationError(problems);

@@ -19,7 +19,9 @@ export class Streaming1795470000000 implements MigrationInterface {
       "config_version" integer NOT NULL DEFAULT 1,
       "created_at" TIMESTAMP(3) WITH TIME ZONE NOT NULL DEFAULT now(),
       "updated_at" TIMESTAMP(3) WITH TIME ZONE NOT NULL DEFAULT now())`);
-    await q.query(`CREATE INDEX "destinations_channel" ON "destinations" ("channel_id", "created_at")`);
+    await q.query(
+      `CREATE INDEX "destinations_channel" ON "destinations" ("channel_id", "created_at")`,
+    );
 
     await q.query(`CREATE TABLE "sessions" (
       "id" uuid NOT NULL DEFAULT gen_random_uuid() PRIMARY KEY,
@@ -33,9 +35,13 @@ export class Streaming1795470000000 implements MigrationInterface {
       "ingest_node" text NOT NULL,
       "stream_name" text NOT NULL,
       "last_media_at" TIMESTAMP(3) WITH TIME ZONE)`);
-    await q.query(`CREATE INDEX "sessions_channel" ON "sessions" ("channel_id", "started_at", "id")`);
+    await q.query(
+      `CREATE INDEX "sessions_channel" ON "sessions" ("channel_id", "started_at", "id")`,
+    );
     // One live session per channel, enforced by Postgres across every ingest node.
-    await q.query(`CREATE UNIQUE INDEX "sessions_one_live_per_channel" ON "sessions" ("channel_id") WHERE "status" = 'live'`);
+    await q.query(
+      `CREATE UNIQUE INDEX "sessions_one_live_per_channel" ON "sessions" ("channel_id") WHERE "status" = 'live'`,
+    );
     await q.query(`ALTER TABLE "channels" ADD CONSTRAINT "fk_channels_current_session"
       FOREIGN KEY ("current_session_id") REFERENCES "sessions"("id") ON DELETE SET NULL`);
 
@@ -55,9 +61,13 @@ export class Streaming1795470000000 implements MigrationInterface {
       "generation" integer NOT NULL DEFAULT 0,
       "worker_id" text,
       "updated_at" TIMESTAMP(3) WITH TIME ZONE NOT NULL DEFAULT now())`);
-    await q.query(`CREATE UNIQUE INDEX "relays_session_destination" ON "relays" ("session_id", "destination_id")`);
+    await q.query(
+      `CREATE UNIQUE INDEX "relays_session_destination" ON "relays" ("session_id", "destination_id")`,
+    );
     await q.query(`CREATE INDEX "relays_destination" ON "relays" ("destination_id")`);
-    await q.query(`CREATE INDEX "relays_active" ON "relays" ("state") WHERE "state" IN ('starting', 'live', 'retrying')`);
+    await q.query(
+      `CREATE INDEX "relays_active" ON "relays" ("state") WHERE "state" IN ('starting', 'live', 'retrying')`,
+    );
   }
 
   public async down(q: QueryRunner): Promise<void> {

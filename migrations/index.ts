@@ -1,9 +1,14 @@
 import { Initial1795462651781 } from './1795462651781-initial';
 import { Streaming1795470000000 } from './1795470000000-streaming';
+import { Webhooks1795490000000 } from './1795490000000-webhooks';
 
 /**
  * Every migration, in order. Migrations are hand-checked SQL: relations are kept as
  * foreign keys here, not as TypeORM relation decorators.
  */
 // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
-export const MIGRATIONS: Function[] = [Initial1795462651781, Streaming1795470000000];
+export const MIGRATIONS: Function[] = [
+  Initial1795462651781,
+  Streaming1795470000000,
+  Webhooks1795490000000,
+];

@@ -14,6 +14,7 @@ import { PlaybackHttpModule } from './playback/playback.module';
 import { RelayModule } from './relay/relay.module';
 import { RelayWorkerModule } from './relay/relay-worker.module';
 import {
+  NotificationsHttpModule,
   NotificationsModule,
   NotificationsWorkerModule,
 } from './notifications/notifications.module';
@@ -57,6 +58,7 @@ export class AppModule {
         DestinationsHttpModule,
         SessionsHttpModule,
         PlaybackHttpModule,
+        NotificationsHttpModule,
       );
     }
     if (config.roles.has('worker')) {

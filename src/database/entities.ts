@@ -6,6 +6,21 @@ import { OutboxEvent } from '../notifications/outbox-event.entity';
 import { Destination } from '../destinations/destination.entity';
 import { Session } from '../ingest/session.entity';
 import { Relay } from '../relay/relay.entity';
+import { WebhookEndpoint } from '../notifications/webhook-endpoint.entity';
+import { WebhookDelivery } from '../notifications/webhook-delivery.entity';
+import { WebhookDeliveryAttempt } from '../notifications/webhook-delivery-attempt.entity';
 
 /** Every TypeORM entity, listed explicitly so ts-node, jest and dist agree. */
-export const ENTITIES = [Partner, ApiKey, Brand, Channel, OutboxEvent, Destination, Session, Relay];
+export const ENTITIES = [
+  Partner,
+  ApiKey,
+  Brand,
+  Channel,
+  OutboxEvent,
+  Destination,
+  Session,
+  Relay,
+  WebhookEndpoint,
+  WebhookDelivery,
+  WebhookDeliveryAttempt,
+];

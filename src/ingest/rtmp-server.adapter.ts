@@ -45,6 +45,48 @@ function installContext(): void {
   };
 }
 
+type PullSession = {
+  broadcast: { broadcastMessage(p: unknown): void } | null;
+  rtmpClient: { onPacketCallback: (p: Packet) => void };
+  createClient: () => unknown;
+  onPacket: (p: Packet) => void;
+};
+type Packet = { data: Buffer; size: number };
+
+/**
+ * node-media-server 4.4.3's pull registers its broadcast only after the `play` promise
+ * resolves, but the origin sends metadata, sequence headers and the GOP right behind
+ * Play.Start, in the same read: they were dropped, and readers got no decoder config.
+ * Keep what arrives before registration (copied: the parser reuses its buffer) and
+ * replay it first.
+ */
+function keepEarlyPackets(session: PullSession): void {
+  const original = session.onPacket;
+  let early: Packet[] = [];
+  const onPacket = (packet: Packet) => {
+    if (!session.broadcast) {
+      if (early.length < 2000) {
+        early.push({ ...packet, data: Buffer.from(packet.data.subarray(0, packet.size)) });
+      }
+      return;
+    }
+    if (early.length) {
+      const queued = early;
+      early = [];
+      for (const p of queued) original(p);
+    }
+    original(packet);
+  };
+  session.onPacket = onPacket;
+  session.rtmpClient.onPacketCallback = onPacket;
+  // A reconnect builds a new client from `this.onPacket` (now ours): start clean.
+  const createClient = session.createClient;
+  session.createClient = () => {
+    early = [];
+    return createClient();
+  };
+}
+
 /** A creator's publish, as the ingest service sees it. */
 export interface PublishAttempt {
   /** NMS session id (opaque). */
@@ -311,6 +353,7 @@ export class RtmpServerAdapter {
         reconnect: true,
         reconnectInterval: 500,
       });
+      keepEarlyPackets(session);
       void session.run();
       pull = { session, refs: 0 };
       this.pulls.set(internalName, pull);

@@ -1,4 +1,4 @@
-import type { JobsOptions } from 'bullmq';
+import { JobsOptions, UnrecoverableError } from 'bullmq';
 import { payload } from './payload';
 
 /**
@@ -10,18 +10,22 @@ import { payload } from './payload';
 export enum QueueName {
   Maintenance = 'maintenance',
   Relays = 'relays',
+  Webhooks = 'webhooks',
 }
 
 /** Human-readable queue names (dashboards). */
 export const QUEUE_LABELS: Record<QueueName, string> = {
   [QueueName.Maintenance]: 'Maintenance (outbox pruning)',
   [QueueName.Relays]: 'Relays (one long-running job per destination of a live session)',
+  [QueueName.Webhooks]: 'Outbound webhook deliveries',
 };
 
 export interface JobPayloads {
   'maintenance.prune-outbox': { olderThanDays: number };
   /** Runs one relay for as long as its session and destination live. */
   'relay.run': { relayId: string; generation: number };
+  /** One attempt run of one delivery (the row holds everything else; never the secret). */
+  'webhooks.deliver': { deliveryId: string };
 }
 
 export type JobName = keyof JobPayloads;
@@ -32,6 +36,8 @@ export interface JobDefinition<N extends JobName> {
   parse(data: unknown): JobPayloads[N];
 }
 
+const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 const DEFAULT_OPTIONS: JobsOptions = {
   attempts: 5,
   backoff: { type: 'exponential', delay: 1000 },
@@ -39,6 +45,8 @@ const DEFAULT_OPTIONS: JobsOptions = {
   removeOnFail: { age: 7 * 24 * 3600 },
 };
 
+// `satisfies` (not a type annotation) keeps each job's queue as a literal type, which
+// JobsIn<Q> needs to tell the jobs of one queue from another's.
 export const JOBS = {
   'maintenance.prune-outbox': {
     queue: QueueName.Maintenance,
@@ -58,11 +66,35 @@ export const JOBS = {
       };
     },
   },
+  'webhooks.deliver': {
+    queue: QueueName.Webhooks,
+    // The delivery decides when to stop (5 days, 410, disabled endpoint), so BullMQ's own
+    // attempt limit is only a backstop; the delay of each retry comes from the
+    // 'webhook' backoff strategy of the processor (backoff + jitter, Retry-After).
+    options: {
+      attempts: 200,
+      backoff: { type: 'webhook' },
+      removeOnComplete: { age: 24 * 3600, count: 10_000 },
+      removeOnFail: { age: 7 * 24 * 3600 },
+    },
+    parse: (data) => {
+      const deliveryId = payload.string(payload.obj(data), 'deliveryId');
+      if (!UUID_RE.test(deliveryId)) {
+        throw new UnrecoverableError('job payload field "deliveryId" must be a uuid');
+      }
+      return { deliveryId };
+    },
+  },
 } satisfies { [N in JobName]: JobDefinition<N> };
 
 /** Job id of a relay run: one per (relay, generation), so enqueueing twice is a no-op. */
 export function relayJobId(relayId: string, generation: number): string {
   return `relay-${relayId}-${generation}`;
+}
+
+/** BullMQ job id of a delivery run: derived from the delivery id, so enqueueing twice is a no-op. */
+export function deliveryJobId(deliveryId: string, generation: number): string {
+  return generation === 0 ? `wh-${deliveryId}` : `wh-${deliveryId}-${generation}`;
 }
 
 /** Job names that run on queue Q, as a type. */

@@ -100,7 +100,9 @@ export abstract class TypedProcessor<Q extends QueueName>
       return; // never started (start-up failed before the explorer ran)
     }
     this.abortAll();
+    this.logger.debug(`closing worker of queue "${this.queueName}"`);
     await worker.close();
+    this.logger.debug(`worker of queue "${this.queueName}" closed`);
   }
 
   /** Aborts the signal of every job this worker is running. */
@@ -125,6 +127,12 @@ export abstract class TypedProcessor<Q extends QueueName>
         Number(process.hrtime.bigint() - started) / 1e9,
       );
     const jobSignal = signal ?? new AbortController().signal;
+    if (this.closing && token) {
+      // A closing worker can still be handed a job (e.g. one just put back by this very
+      // worker): give it straight back instead of starting work nobody will stop.
+      await job.moveToDelayed(Date.now() + 1000, token);
+      throw new DelayedError();
+    }
     try {
       const result = await this.run(job, jobSignal);
       observe('completed');

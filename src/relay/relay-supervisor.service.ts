@@ -3,6 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
 import { DataSource } from 'typeorm';
 import type { AppConfig } from '../../config/env.schema';
 import { APP_CONFIG } from '../common/app-config';
@@ -55,6 +56,11 @@ type Outcome =
 export class RelaySupervisor {
   private readonly log = new Logger(RelaySupervisor.name);
   private readonly runner: FfmpegRunner;
+  /** Runs of this process by relay id. */
+  private readonly runs = new Map<
+    string,
+    { generation: number; done: Promise<RelayState | 'lost'> }
+  >();
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -67,13 +73,43 @@ export class RelaySupervisor {
     this.runner = new FfmpegRunner(config.ffmpegPath);
   }
 
+  /**
+   * Runs the relay, or — when this process already runs that generation of it — adopts
+   * the running one. That happens when Redis lost or re-queued the job (a Redis restart,
+   * an expired lock): the media keeps flowing and the new job simply follows the run.
+   */
   async run(
     relayId: string,
     generation: number,
     signal: AbortSignal,
     report: (p: Record<string, unknown>) => Promise<void> = async () => undefined,
   ): Promise<RelayState | 'lost'> {
-    const fence: RelayFence = { generation, runToken: randomUUID() };
+    const here = this.runs.get(relayId);
+    if (here && here.generation === generation) {
+      this.log.log(`relay ${relayId} g${generation}: already running here; job adopts it`);
+      return here.done;
+    }
+    const done = this.runOwned(relayId, generation, signal, report);
+    const entry = { generation, done };
+    this.runs.set(relayId, entry);
+    try {
+      return await done;
+    } finally {
+      if (this.runs.get(relayId) === entry) this.runs.delete(relayId);
+    }
+  }
+
+  private async runOwned(
+    relayId: string,
+    generation: number,
+    signal: AbortSignal,
+    report: (p: Record<string, unknown>) => Promise<void>,
+  ): Promise<RelayState | 'lost'> {
+    // The run token also names the worker process holding the relay (diagnostics, tests).
+    const fence: RelayFence = {
+      generation,
+      runToken: `${hostname()}:${process.pid}:${randomUUID()}`,
+    };
     const claimed = await this.claim(relayId, fence);
     if (!claimed) {
       this.log.debug(`relay ${relayId} g${generation}: not ours (stopped or taken over)`);

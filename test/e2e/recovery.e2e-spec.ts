@@ -1,0 +1,192 @@
+import { ChildProcess, spawn } from 'node:child_process';
+import {
+  maxVideoGap,
+  publishTestPattern,
+  Publisher,
+  RtmpSink,
+  startNginxSink,
+  stopAllMedia,
+} from '../support/media';
+import { CastbridgeProcess, freePort, spawnCastbridge, waitFor } from '../support/processes';
+import { dropDatabase, TEST_ADMIN_TOKEN, testEnv } from '../support/test-env';
+import { WebhookReceiver } from '../support/webhook-receiver';
+
+jest.setTimeout(180_000);
+
+type Json = Record<string, unknown>;
+
+/** A Redis of this test's own, so that it can really be restarted. */
+async function startRedis(port: number): Promise<ChildProcess> {
+  const child = spawn(
+    'redis-server',
+    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+    { stdio: 'ignore' },
+  );
+  await waitFor(
+    () =>
+      new Promise<boolean>((resolve) => {
+        const s = require('node:net').connect(port, '127.0.0.1'); // eslint-disable-line @typescript-eslint/no-require-imports
+        s.once('connect', () => (s.destroy(), resolve(true)));
+        s.once('error', () => resolve(false));
+      }),
+    { what: `redis on ${port}` },
+  );
+  return child;
+}
+
+async function kill(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const gone = new Promise((r) => child.once('exit', r));
+  child.kill('SIGKILL');
+  await gone;
+}
+
+/**
+ * Redis restarted (and emptied: no AOF here) while a stream is live and events are being
+ * produced: relays keep streaming (media never goes through Redis), the queues resume,
+ * and every event committed meanwhile is delivered once Redis is back.
+ */
+describe('recovery: Redis restarted while live', () => {
+  let redisPort = 0;
+  let redis: ChildProcess;
+  let env: Record<string, string>;
+  let app: CastbridgeProcess;
+  let apiKey = '';
+  let sink: RtmpSink;
+  let publisher: Publisher | null = null;
+  let receiver: WebhookReceiver;
+
+  async function call(method: string, path: string, body?: unknown): Promise<Json> {
+    const res = await fetch(`${app.baseUrl}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await res.text();
+    return text ? (JSON.parse(text) as Json) : {};
+  }
+
+  async function relayState(sessionId: string, destinationId: string): Promise<string | undefined> {
+    const s = await call('GET', `/v1/sessions/${sessionId}`);
+    return (s.destinations as Array<{ destinationId: string; state: string }>).find(
+      (d) => d.destinationId === destinationId,
+    )?.state;
+  }
+
+  beforeAll(async () => {
+    redisPort = await freePort();
+    redis = await startRedis(redisPort);
+    const rtmpPort = await freePort();
+    env = testEnv({ RTMP_PORT: String(rtmpPort), REDIS_URL: `redis://127.0.0.1:${redisPort}` });
+    app = await spawnCastbridge(env);
+    await waitFor(async () => (await fetch(`${app.baseUrl}/health/ready`)).status === 200, {
+      what: 'ready',
+    });
+    const res = await fetch(`${app.baseUrl}/v1/admin/partners`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${TEST_ADMIN_TOKEN}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'Recovery' }),
+    });
+    apiKey = String(((await res.json()) as Json).apiKey);
+    sink = await startNginxSink();
+    receiver = await WebhookReceiver.start();
+    env.RTMP_PORT = String(rtmpPort);
+  });
+
+  afterAll(async () => {
+    await publisher?.stop();
+    await app.stop();
+    await receiver.close();
+    await sink.stop();
+    await stopAllMedia();
+    await kill(redis);
+    await dropDatabase(env.DATABASE_URL);
+  });
+
+  it('keeps streaming through the restart, resumes queues, delivers every event', async () => {
+    const endpoint = await call('POST', '/v1/webhook-endpoints', {
+      url: receiver.url,
+      events: ['destination.state_changed', 'session.started'],
+    });
+    receiver.trust(String(endpoint.secret));
+    const channel = await call('POST', '/v1/channels', { name: 'Recovery' });
+    const channelId = String(channel.id);
+    const a = await call('POST', `/v1/channels/${channelId}/destinations`, {
+      name: 'A',
+      kind: 'social_platform',
+      url: sink.url,
+      streamKey: 'rec_a',
+    });
+    const b = await call('POST', `/v1/channels/${channelId}/destinations`, {
+      name: 'B',
+      kind: 'social_platform',
+      url: sink.url,
+      streamKey: 'rec_b',
+    });
+    const streamKey = (channel.ingest as { streamKey: string }).streamKey;
+    publisher = publishTestPattern(`rtmp://127.0.0.1:${env.RTMP_PORT}/live/${streamKey}`);
+    const sessionId = await waitFor(
+      async () => {
+        const c = await call('GET', `/v1/channels/${channelId}`);
+        return c.currentSessionId ? String(c.currentSessionId) : null;
+      },
+      { what: 'session' },
+    );
+    for (const d of [a, b]) {
+      await waitFor(async () => (await relayState(sessionId, String(d.id))) === 'live', {
+        what: 'live',
+      });
+    }
+
+    // Watch A for the whole outage; restart Redis (empty: no AOF) in the middle.
+    const watching = maxVideoGap(`${sink.url}/rec_a`, 10);
+    await new Promise((r) => setTimeout(r, 1500));
+    await kill(redis);
+    // While Redis is down: a committed state change (its event waits in the outbox).
+    const patched = await fetch(
+      `${app.baseUrl}/v1/channels/${channelId}/destinations/${String(b.id)}`,
+      {
+        method: 'PATCH',
+        headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ enabled: false }),
+      },
+    );
+    expect(patched.status).toBe(200);
+    await new Promise((r) => setTimeout(r, 2000));
+    redis = await startRedis(redisPort);
+
+    const gap = await watching;
+    expect(gap.frames).toBeGreaterThan(200); // ~300 expected in 10 s at 30 fps
+    expect(gap.maxGap).toBeLessThan(1);
+    expect(await relayState(sessionId, String(a.id))).toBe('live');
+
+    // Queues resume: a destination added now starts (it needs a relay job).
+    const c = await call('POST', `/v1/channels/${channelId}/destinations`, {
+      name: 'C',
+      kind: 'social_platform',
+      url: sink.url,
+      streamKey: 'rec_c',
+    });
+    await waitFor(async () => (await relayState(sessionId, String(c.id))) === 'live', {
+      what: 'C live after the restart',
+      timeoutMs: 20_000,
+    });
+
+    // Every event committed, including during the outage, is delivered (once per delivery).
+    await receiver.waitFor(
+      (r) =>
+        r.received.some(
+          (w) =>
+            w.payload?.type === 'destination.state_changed' &&
+            w.payload.data.destinationId === b.id &&
+            w.payload.data.state === 'stopped',
+        ) &&
+        r.received.some(
+          (w) => w.payload?.data.destinationId === c.id && w.payload?.data.state === 'live',
+        ),
+      { what: 'events from before, during and after the outage', timeoutMs: 30_000 },
+    );
+    const ids = receiver.received.filter((w) => w.status < 300).map((w) => w.webhookId);
+    expect(new Set(ids).size).toBe(ids.length);
+  });
+});

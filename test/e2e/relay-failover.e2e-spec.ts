@@ -1,0 +1,207 @@
+import { execFileSync } from 'node:child_process';
+import { Client } from 'pg';
+import {
+  hasVideo,
+  publishTestPattern,
+  Publisher,
+  RtmpSink,
+  startNginxSink,
+  stopAllMedia,
+} from '../support/media';
+import { CastbridgeProcess, freePort, spawnCastbridge, waitFor } from '../support/processes';
+import { dropDatabase, flushQueuePrefix, TEST_ADMIN_TOKEN, testEnv } from '../support/test-env';
+
+jest.setTimeout(180_000);
+
+type Json = Record<string, unknown>;
+
+/**
+ * Roles across processes: one api+ingest process, relay workers in other processes that
+ * pull the stream from the ingest node. A worker killed with SIGKILL: its relays are
+ * taken over by the other worker and live again within 10 s, never two at once; a worker
+ * stopped with SIGTERM hands its relays over and exits cleanly, leaving no ffmpeg.
+ */
+describe('relay failover across worker processes', () => {
+  let env: Record<string, string>;
+  let api: CastbridgeProcess;
+  const workers: CastbridgeProcess[] = [];
+  let db: Client;
+  let apiKey = '';
+  let rtmpPort = 0;
+  let sink: RtmpSink;
+  let publisher: Publisher | null = null;
+
+  async function call(method: string, path: string, body?: unknown): Promise<Json> {
+    const res = await fetch(`${api.baseUrl}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    return (await res.json()) as Json;
+  }
+
+  /** relay rows of the session: state and the worker process (pid) holding it. */
+  async function relays(sessionId: string) {
+    const { rows } = await db.query<{
+      destination_id: string;
+      state: string;
+      worker_id: string | null;
+    }>(`SELECT destination_id, state, worker_id FROM relays WHERE session_id = $1`, [sessionId]);
+    return rows.map((r) => ({ ...r, pid: Number((r.worker_id ?? '').split(':')[1] ?? 0) }));
+  }
+
+  function worker(extra: Record<string, string> = {}) {
+    return spawnCastbridge({ ...env, ROLES: 'worker', LOG_LEVEL: 'debug', ...extra }).then((w) => {
+      workers.push(w);
+      return w;
+    });
+  }
+
+  function childFfmpegs(pid: number): number[] {
+    try {
+      return execFileSync('pgrep', ['-P', String(pid), 'ffmpeg'])
+        .toString()
+        .split('\n')
+        .filter(Boolean)
+        .map(Number);
+    } catch {
+      return [];
+    }
+  }
+
+  function alive(pid: number): boolean {
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  beforeAll(async () => {
+    rtmpPort = await freePort();
+    env = testEnv({ RTMP_PORT: String(rtmpPort), INGEST_INTERNAL_HOST: '127.0.0.1' });
+    api = await spawnCastbridge({ ...env, ROLES: 'api,ingest' });
+    await waitFor(async () => (await fetch(`${api.baseUrl}/health/ready`)).status === 200, {
+      what: 'api ready',
+    });
+    db = new Client({ connectionString: env.DATABASE_URL });
+    await db.connect();
+    const res = await fetch(`${api.baseUrl}/v1/admin/partners`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${TEST_ADMIN_TOKEN}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'Failover' }),
+    });
+    apiKey = String(((await res.json()) as Json).apiKey);
+    sink = await startNginxSink();
+  });
+
+  afterAll(async () => {
+    await publisher?.stop();
+    for (const w of workers) await w.stop('SIGKILL');
+    await api.stop();
+    await db.end();
+    await sink.stop();
+    await stopAllMedia();
+    await dropDatabase(env.DATABASE_URL);
+    await flushQueuePrefix(env.QUEUE_PREFIX);
+  });
+
+  it('moves relays to another worker after SIGKILL, and on SIGTERM', async () => {
+    const w1 = await worker();
+    await waitFor(async () => (await fetch(`${w1.baseUrl}/health/ready`)).status === 200, {
+      what: 'worker 1 ready',
+    });
+    const channel = await call('POST', '/v1/channels', { name: 'Failover' });
+    const channelId = String(channel.id);
+    const keys = ['fo_one', 'fo_two', 'fo_three'];
+    for (const k of keys) {
+      await call('POST', `/v1/channels/${channelId}/destinations`, {
+        name: k,
+        kind: 'social_platform',
+        url: sink.url,
+        streamKey: k,
+      });
+    }
+    await call('POST', `/v1/channels/${channelId}/destinations`, {
+      name: 'site',
+      kind: 'brand_site',
+    });
+    const streamKey = (channel.ingest as { streamKey: string }).streamKey;
+    publisher = publishTestPattern(`rtmp://127.0.0.1:${rtmpPort}/live/${streamKey}`);
+    const sessionId = await waitFor(
+      async () => {
+        const c = await call('GET', `/v1/channels/${channelId}`);
+        return c.currentSessionId ? String(c.currentSessionId) : null;
+      },
+      { what: 'session' },
+    );
+
+    // Worker 1 (another process than the ingest) pulls the stream and feeds every destination.
+    await waitFor(
+      async () => {
+        const r = await relays(sessionId);
+        return r.length === 4 && r.every((x) => x.state === 'live' && x.pid === w1.child.pid);
+      },
+      { what: 'all live on worker 1', timeoutMs: 30_000 },
+    );
+    for (const k of keys) expect(await hasVideo(`${sink.url}/${k}`)).toBe(true);
+    const w1Ffmpegs = childFfmpegs(w1.child.pid as number);
+    expect(w1Ffmpegs.length).toBe(1); // the HLS rendition; passthrough needs no ffmpeg
+
+    const w2 = await worker();
+    await waitFor(async () => (await fetch(`${w2.baseUrl}/health/ready`)).status === 200, {
+      what: 'worker 2 ready',
+    });
+
+    // SIGKILL worker 1: worker 2 takes every relay over within 10 s.
+    w1.child.kill('SIGKILL');
+    const killedAt = Date.now();
+    await waitFor(
+      async () => {
+        const r = await relays(sessionId);
+        return r.every((x) => x.state === 'live' && x.pid === w2.child.pid);
+      },
+      { what: 'all live on worker 2', timeoutMs: 10_000, intervalMs: 200 },
+    );
+    const tookOverMs = Date.now() - killedAt;
+    expect(tookOverMs).toBeLessThan(10_000);
+    for (const k of keys) {
+      await waitFor(() => hasVideo(`${sink.url}/${k}`), {
+        what: `${k} fed again`,
+        timeoutMs: 10_000,
+      });
+    }
+    // worker 1's ffmpeg ended with it (its input pipe closed).
+    await waitFor(async () => w1Ffmpegs.every((pid) => !alive(pid)), {
+      what: 'orphan ffmpeg gone',
+    });
+
+    // SIGTERM worker 2 with worker 3 up: clean exit, relays handed over, no ffmpeg left behind.
+    const w3 = await worker();
+    await waitFor(async () => (await fetch(`${w3.baseUrl}/health/ready`)).status === 200, {
+      what: 'worker 3 ready',
+    });
+    const w2Ffmpegs = childFfmpegs(w2.child.pid as number);
+    const stoppedAt = Date.now();
+    const code = await w2.stop('SIGTERM');
+    const tail = w2
+      .output()
+      .split('\n')
+      .filter((l) => !l.includes('InstanceLoader') && !l.includes('node-media-server'))
+      .join('\n')
+      .slice(-6000);
+    expect({ code, output: code === 0 ? '' : tail }).toEqual({ code: 0, output: '' });
+    expect(Date.now() - stoppedAt).toBeLessThan(30_000);
+    expect(w2Ffmpegs.every((pid) => !alive(pid))).toBe(true);
+    await waitFor(
+      async () => {
+        const r = await relays(sessionId);
+        return r.every((x) => x.state === 'live' && x.pid === w3.child.pid);
+      },
+      { what: 'all live on worker 3', timeoutMs: 15_000, intervalMs: 200 },
+    );
+    const site = (await relays(sessionId)).length;
+    expect(site).toBe(4); // never a second relay row for a destination
+  });
+});
