@@ -2,6 +2,7 @@ import { DynamicModule, Module, Type } from '@nestjs/common';
 import { LoggerModule } from 'nestjs-pino';
 import type { AppConfig } from '../config/env.schema';
 import { BrandsHttpModule, BrandsModule } from './brands/brands.module';
+import { CatalogHttpModule, CatalogModule, CatalogWorkerModule } from './catalog/catalog.module';
 import { ChannelsHttpModule, ChannelsModule } from './channels/channels.module';
 import { AppConfigModule } from './common/app-config';
 import { CryptoModule } from './common/crypto.module';
@@ -14,6 +15,7 @@ import {
 import { OpsModule } from './ops/ops.module';
 import { PartnersHttpModule, PartnersModule } from './partners/partners.module';
 import { QueuesModule } from './queues/queues.module';
+import { StoresHttpModule, StoresModule } from './stores/stores.module';
 import { WorkerReadinessCheck } from './queues/worker-readiness';
 
 /**
@@ -36,14 +38,22 @@ export class AppModule {
       PartnersModule,
       BrandsModule,
       ChannelsModule,
+      StoresModule,
+      CatalogModule,
       OpsModule,
     ];
     const providers = [];
     if (config.roles.has('api')) {
-      imports.push(PartnersHttpModule, BrandsHttpModule, ChannelsHttpModule);
+      imports.push(
+        PartnersHttpModule,
+        BrandsHttpModule,
+        ChannelsHttpModule,
+        StoresHttpModule,
+        CatalogHttpModule,
+      );
     }
     if (config.roles.has('worker')) {
-      imports.push(NotificationsWorkerModule);
+      imports.push(NotificationsWorkerModule, CatalogWorkerModule);
       providers.push(WorkerReadinessCheck);
     }
     return { module: AppModule, imports, providers };

@@ -9,6 +9,7 @@ import { bodyParserErrorTranslator, HttpExceptionFilter } from './common/http-ex
 import { requestIdMiddleware } from './common/logging';
 import { createValidationPipe } from './common/validation';
 import { prepareDatabase } from './database/prepare-database';
+import { rawBodyCapture } from './stores/webhooks/raw-body.middleware';
 
 /** Largest accepted request body (inbound store webhooks included). */
 export const MAX_BODY_BYTES = 1024 * 1024;
@@ -27,6 +28,8 @@ export async function createApp(config: AppConfig): Promise<NestExpressApplicati
   app.useLogger(app.get(Logger));
   // Order matters: request id first, then parsers, then the translation of their errors.
   app.use(requestIdMiddleware);
+  // Inbound store webhooks are signed over their exact bytes: keep them raw (1 MB, else 413).
+  app.use('/webhooks/shopify', rawBodyCapture(MAX_BODY_BYTES));
   app.useBodyParser('json', { limit: MAX_BODY_BYTES });
   app.useBodyParser('urlencoded', { limit: MAX_BODY_BYTES, extended: false });
   app.use(bodyParserErrorTranslator);

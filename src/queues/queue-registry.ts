@@ -9,15 +9,27 @@ import { payload } from './payload';
  */
 export enum QueueName {
   Maintenance = 'maintenance',
+  CatalogSync = 'catalog-sync',
+  InboundEvents = 'inbound-events',
 }
 
 /** Human-readable queue names (dashboards). */
 export const QUEUE_LABELS: Record<QueueName, string> = {
   [QueueName.Maintenance]: 'Maintenance (outbox pruning)',
+  [QueueName.CatalogSync]: 'Catalog sync (store imports and reconciliation)',
+  [QueueName.InboundEvents]: 'Inbound store webhooks (apply to the catalog)',
 };
 
 export interface JobPayloads {
   'maintenance.prune-outbox': { olderThanDays: number };
+  /** Full catalog import of a store connection; resumes from the connection's cursor. */
+  'catalog.import': { storeConnectionId: string };
+  /** Changes since the connection's watermark, through the same apply code as webhooks. */
+  'catalog.reconcile': { storeConnectionId: string };
+  /** Periodic: one catalog.reconcile per linked connection. */
+  'catalog.reconcile-all': { trigger: string };
+  /** Applies pending inbound store events (all of them, in batches). */
+  'catalog.apply-inbound': { trigger: string };
 }
 
 export type JobName = keyof JobPayloads;
@@ -35,13 +47,40 @@ const DEFAULT_OPTIONS: JobsOptions = {
   removeOnFail: { age: 7 * 24 * 3600 },
 };
 
-export const JOBS: { [N in JobName]: JobDefinition<N> } = {
+// `satisfies` (not a type annotation) keeps each job's queue as a literal, for JobsIn<Q>.
+export const JOBS = {
   'maintenance.prune-outbox': {
     queue: QueueName.Maintenance,
     options: { ...DEFAULT_OPTIONS, attempts: 3 },
     parse: (data) => ({ olderThanDays: payload.int(payload.obj(data), 'olderThanDays', 1, 3650) }),
   },
-};
+  'catalog.import': {
+    queue: QueueName.CatalogSync,
+    // Rate limits and store outages are waited out inside the job; these are for crashes.
+    options: { ...DEFAULT_OPTIONS, attempts: 8, backoff: { type: 'exponential', delay: 2000 } },
+    parse: (data) => ({ storeConnectionId: payload.uuid(payload.obj(data), 'storeConnectionId') }),
+  },
+  'catalog.reconcile': {
+    queue: QueueName.CatalogSync,
+    options: { ...DEFAULT_OPTIONS, attempts: 3 },
+    parse: (data) => ({ storeConnectionId: payload.uuid(payload.obj(data), 'storeConnectionId') }),
+  },
+  'catalog.reconcile-all': {
+    queue: QueueName.CatalogSync,
+    options: { ...DEFAULT_OPTIONS, attempts: 1 },
+    parse: (data) => ({ trigger: payload.string(payload.obj(data), 'trigger') }),
+  },
+  'catalog.apply-inbound': {
+    queue: QueueName.InboundEvents,
+    options: {
+      ...DEFAULT_OPTIONS,
+      attempts: 3,
+      removeOnComplete: { age: 3600, count: 100 },
+      removeOnFail: { age: 24 * 3600, count: 1000 },
+    },
+    parse: (data) => ({ trigger: payload.string(payload.obj(data), 'trigger') }),
+  },
+} satisfies { [N in JobName]: JobDefinition<N> };
 
 /** Job names that run on queue Q, as a type. */
 export type JobsIn<Q extends QueueName> = {
