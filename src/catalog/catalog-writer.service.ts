@@ -5,6 +5,13 @@ import type { StoreOrderStatus, StoreProduct } from '../stores/providers/store-p
 import type { StoreConnection } from '../stores/store-connection.entity';
 import { CatalogService } from './catalog.service';
 
+/** TypeORM answers an UPDATE … RETURNING as [rows, count] (an INSERT as rows): the rows. */
+async function updateReturning<T>(m: EntityManager, sql: string, params: unknown[]): Promise<T[]> {
+  const res: unknown = await m.query(sql, params);
+  const arr = res as unknown[];
+  return (Array.isArray(arr[0]) ? arr[0] : arr) as T[];
+}
+
 type Conn = Pick<StoreConnection, 'id' | 'partnerId' | 'brandId' | 'currency'>;
 
 export interface UpsertResult {
@@ -206,7 +213,8 @@ export class CatalogWriter {
     externalId: string,
     at: Date,
   ): Promise<boolean> {
-    const rows: Array<{ id: string }> = await m.query(
+    const rows = await updateReturning<{ id: string }>(
+      m,
       `UPDATE products SET deleted_at = $3, store_updated_at = $3, updated_at = now()
         WHERE store_connection_id = $1 AND external_id = $2 AND deleted_at IS NULL
           AND store_updated_at <= $3
@@ -230,7 +238,7 @@ export class CatalogWriter {
     available: number,
     at: Date,
   ): Promise<boolean> {
-    const rows: Array<{
+    const rows = await updateReturning<{
       id: string;
       product_id: string;
       external_id: string;
@@ -238,7 +246,8 @@ export class CatalogWriter {
       inventory_quantity: number;
       inventory_tracked: boolean;
       inventory_policy: string;
-    }> = await m.query(
+    }>(
+      m,
       `WITH old AS (
          SELECT id, inventory_quantity FROM variants
           WHERE store_connection_id = $1 AND inventory_item_id = $2 FOR UPDATE)
@@ -276,17 +285,22 @@ export class CatalogWriter {
     status: StoreOrderStatus,
     at: Date,
   ): Promise<'updated' | 'stale' | 'unknown'> {
-    const rows: Array<{ id: string; external_id: string; previous: string; status: string }> =
-      await m.query(
-        `WITH old AS (
+    const rows = await updateReturning<{
+      id: string;
+      external_id: string;
+      previous: string;
+      status: string;
+    }>(
+      m,
+      `WITH old AS (
            SELECT id, status, store_updated_at FROM orders
             WHERE store_connection_id = $1 AND store_order_id = $2 FOR UPDATE)
          UPDATE orders o SET status = $3, store_updated_at = $4, updated_at = now()
            FROM old
           WHERE o.id = old.id AND (old.store_updated_at IS NULL OR old.store_updated_at < $4)
          RETURNING o.id, o.external_id, old.status AS previous, o.status`,
-        [conn.id, storeOrderId, status, at.toISOString()],
-      );
+      [conn.id, storeOrderId, status, at.toISOString()],
+    );
     if (rows.length === 0) {
       const [known]: Array<{ n: number }> = await m.query(
         `SELECT count(*)::int AS n FROM orders WHERE store_connection_id = $1 AND store_order_id = $2`,

@@ -94,3 +94,18 @@ export async function waitForImport(f: CommerceFixture, connectionId: string, ti
     { timeoutMs, intervalMs: 100, what: 'the catalog import' },
   );
 }
+
+/** Waits until every recorded inbound event has been applied (or set aside). */
+export async function waitForInboundApplied(f: CommerceFixture, timeoutMs = 30_000): Promise<void> {
+  const { getDataSourceToken } = await import('@nestjs/typeorm');
+  const db = f.t.app.get<import('typeorm').DataSource>(getDataSourceToken());
+  await waitFor(
+    async () => {
+      const [{ n }] = await db.query(
+        `SELECT count(*)::int AS n FROM inbound_events WHERE applied_at IS NULL`,
+      );
+      return n === 0;
+    },
+    { timeoutMs, intervalMs: 50, what: 'inbound events to be applied' },
+  );
+}

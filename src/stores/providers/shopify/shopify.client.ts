@@ -49,6 +49,7 @@ export function callLimitPauseMs(header: string | undefined): number {
  */
 export class ShopifyClient {
   private readonly http: AxiosInstance;
+  private readonly agents: Array<HttpAgent | HttpsAgent>;
 
   constructor(
     private readonly config: AppConfig,
@@ -56,14 +57,22 @@ export class ShopifyClient {
   ) {
     const policy = { allowPrivateNetworks: config.egressAllowPrivateNetworks };
     const lookup = guardedLookup(policy);
+    const httpAgent = new HttpAgent({ keepAlive: true, lookup });
+    const httpsAgent = new HttpsAgent({ keepAlive: true, lookup });
+    this.agents = [httpAgent, httpsAgent];
     this.http = axios.create({
       timeout: SHOPIFY_TIMEOUT_MS,
       maxRedirects: 0,
       validateStatus: () => true,
-      httpAgent: new HttpAgent({ keepAlive: true, lookup }),
-      httpsAgent: new HttpsAgent({ keepAlive: true, lookup }),
+      httpAgent,
+      httpsAgent,
       headers: { 'user-agent': 'Castbridge', accept: 'application/json' },
     });
+  }
+
+  /** Closes kept-alive connections (shutdown). */
+  close(): void {
+    for (const a of this.agents) a.destroy();
   }
 
   /** https://<shop>, or SHOPIFY_API_ORIGIN when set (a local store in tests). */

@@ -1,4 +1,4 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, OnModuleDestroy } from '@nestjs/common';
 import type { AppConfig } from '../../../../config/env.schema';
 import { APP_CONFIG } from '../../../common/app-config';
 import {
@@ -32,12 +32,16 @@ interface WebhookResource {
 }
 
 @Injectable()
-export class ShopifyProvider implements StoreProvider {
+export class ShopifyProvider implements StoreProvider, OnModuleDestroy {
   readonly name = 'shopify';
   private readonly client: ShopifyClient;
 
   constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {
     this.client = new ShopifyClient(config);
+  }
+
+  onModuleDestroy(): void {
+    this.client.close();
   }
 
   get configured(): boolean {
