@@ -87,7 +87,8 @@ export class FakeShopify {
   private readonly codes = new Map<string, string>();
   private server!: Server;
   private nextId = 1_000_000;
-  private clock = Date.parse('2025-01-01T00:00:00Z');
+  /** Catalog history starts a day ago; later changes happen at the real time. */
+  private clock = Date.now() - 86_400_000;
   private bucket = 0;
   /** The next N Admin API calls answer 429 with this Retry-After. */
   private rateLimit = { remaining: 0, retryAfter: '1.0', afterCalls: 0 };
@@ -126,7 +127,7 @@ export class FakeShopify {
 
   /** A strictly increasing store clock (Shopify's times have one-second precision). */
   tick(): Date {
-    this.clock += 1000;
+    this.clock = Math.max(this.clock + 1000, Math.floor(Date.now() / 1000) * 1000);
     return new Date(this.clock);
   }
 
