@@ -12,15 +12,24 @@ import type { InboundEnvelope } from '../providers/store-provider';
 export class InboundEventsService {
   constructor(@InjectDataSource() private readonly db: DataSource) {}
 
-  /** True when the event is new; false for a duplicate. 503 when Postgres cannot take it. */
-  async record(provider: string, env: InboundEnvelope, rawJson: string): Promise<boolean> {
-    let rows: unknown[];
+  /**
+   * Records the event once. `new`: first delivery; `pending`: a redelivery of an event not
+   * applied yet (its wake-up may have been lost: wake the applier again); `duplicate`:
+   * already applied. 503 when Postgres cannot take it.
+   */
+  async record(
+    provider: string,
+    env: InboundEnvelope,
+    rawJson: string,
+  ): Promise<'new' | 'pending' | 'duplicate'> {
+    let rows: Array<{ inserted: boolean; applied: boolean }>;
     try {
+      // DO UPDATE (a no-op on the key) rather than DO NOTHING, so a duplicate tells its state.
       rows = await this.db.query(
-        `INSERT INTO inbound_events (provider, event_key, shop, topic, triggered_at, payload)
+        `INSERT INTO inbound_events AS e (provider, event_key, shop, topic, triggered_at, payload)
          VALUES ($1, $2, $3, $4, $5, $6::jsonb)
-         ON CONFLICT (provider, event_key) DO NOTHING
-         RETURNING id`,
+         ON CONFLICT (provider, event_key) DO UPDATE SET event_key = e.event_key
+         RETURNING (xmax = 0) AS inserted, (applied_at IS NOT NULL) AS applied`,
         [provider, env.eventKey, env.shop, env.topic, env.triggeredAt, rawJson],
       );
     } catch (err) {
@@ -34,6 +43,7 @@ export class InboundEventsService {
         'the event could not be recorded; retry later',
       );
     }
-    return rows.length > 0;
+    const [row] = rows;
+    return row.inserted ? 'new' : row.applied ? 'duplicate' : 'pending';
   }
 }

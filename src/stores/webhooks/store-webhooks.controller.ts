@@ -41,9 +41,10 @@ export class StoreWebhooksController {
     } catch {
       throw AppError.validation('body', 'malformed JSON');
     }
-    const isNew = await this.inbound.record(provider.name, envelope, text);
-    if (!isNew) return { status: 'duplicate' };
+    const recorded = await this.inbound.record(provider.name, envelope, text);
+    if (recorded === 'duplicate') return { status: 'duplicate' };
+    // Until the applier is woken, answer 503: the store retries, the row is already safe.
     await this.kicker.kick();
-    return { status: 'accepted' };
+    return { status: recorded === 'new' ? 'accepted' : 'duplicate' };
   }
 }
