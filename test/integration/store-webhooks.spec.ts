@@ -35,6 +35,11 @@ describe('inbound Shopify webhooks: verify, record, apply', () => {
   };
   const outbox = (type: string) =>
     db.query(`SELECT data FROM outbox_events WHERE type = $1 ORDER BY created_at`, [type]);
+  const ok = async (sent: Promise<{ status: number; body: string }>) => {
+    const res = await sent;
+    expect(res.status).toBe(200);
+    return res;
+  };
   const inboundCount = async () =>
     (await db.query(`SELECT count(*)::int AS n FROM inbound_events`))[0].n as number;
 
@@ -63,7 +68,7 @@ describe('inbound Shopify webhooks: verify, record, apply', () => {
     expect(JSON.parse(dup.body)).toEqual({ status: 'duplicate' });
     // Fallback key: X-Shopify-Webhook-Id when there is no event id.
     const q = f.fake.updateProduct(products()[1].id, { title: 'Twice' });
-    await f.fake.sendWebhook(url, 'products/update', q, { webhookId: 'wh-1' });
+    await ok(f.fake.sendWebhook(url, 'products/update', q, { webhookId: 'wh-1' }));
     const dup2 = await f.fake.sendWebhook(url, 'products/update', q, { webhookId: 'wh-1' });
     expect(JSON.parse(dup2.body)).toEqual({ status: 'duplicate' });
     await waitForInboundApplied(f);
@@ -78,7 +83,7 @@ describe('inbound Shopify webhooks: verify, record, apply', () => {
     const id = products()[2].id;
     const older = f.fake.updateProduct(id, { title: 'Older' });
     const newer = f.fake.updateProduct(id, { title: 'Newer' });
-    await f.fake.sendWebhook(url, 'products/update', newer, { eventId: 'evt-new' });
+    await ok(f.fake.sendWebhook(url, 'products/update', newer, { eventId: 'evt-new' }));
     await waitForInboundApplied(f);
     const n = (await outbox('product.updated')).length;
     expect(
@@ -125,7 +130,7 @@ describe('inbound Shopify webhooks: verify, record, apply', () => {
 
   it('products/create and products/delete: product.created, product.deleted, gone from the API', async () => {
     const p: FakeProduct = f.fake.addProduct({ title: 'Brand new hat', variants: 2 });
-    await f.fake.sendWebhook(url, 'products/create', p);
+    await ok(f.fake.sendWebhook(url, 'products/create', p));
     await waitForInboundApplied(f);
     const created = await productByExternal(p.id);
     expect(created).toBeDefined();
@@ -136,11 +141,13 @@ describe('inbound Shopify webhooks: verify, record, apply', () => {
     await f.t.http().get(`/v1/products/${created!.id}`).set(f.auth).expect(200);
 
     f.fake.deleteProduct(p.id);
-    await f.fake.sendWebhook(
-      url,
-      'products/delete',
-      { id: p.id },
-      { triggeredAt: new Date(Date.now() + 5000).toISOString() },
+    await ok(
+      f.fake.sendWebhook(
+        url,
+        'products/delete',
+        { id: p.id },
+        { triggeredAt: f.fake.tick().toISOString() },
+      ),
     );
     await waitForInboundApplied(f);
     expect((await outbox('product.deleted')).at(-1).data).toMatchObject({
@@ -154,18 +161,22 @@ describe('inbound Shopify webhooks: verify, record, apply', () => {
     const p = products()[4];
     const v = p.variants[0];
     const at = new Date(Date.now() + 60_000);
-    await f.fake.sendWebhook(url, 'inventory_levels/update', {
-      inventory_item_id: v.inventory_item_id,
-      location_id: 905684977,
-      available: 0,
-      updated_at: shopifyTime(at),
-    });
-    await f.fake.sendWebhook(url, 'inventory_levels/update', {
-      inventory_item_id: v.inventory_item_id,
-      location_id: 905684977,
-      available: 99,
-      updated_at: shopifyTime(new Date(at.getTime() - 30_000)),
-    });
+    await ok(
+      f.fake.sendWebhook(url, 'inventory_levels/update', {
+        inventory_item_id: v.inventory_item_id,
+        location_id: 905684977,
+        available: 0,
+        updated_at: shopifyTime(at),
+      }),
+    );
+    await ok(
+      f.fake.sendWebhook(url, 'inventory_levels/update', {
+        inventory_item_id: v.inventory_item_id,
+        location_id: 905684977,
+        available: 99,
+        updated_at: shopifyTime(new Date(at.getTime() - 30_000)),
+      }),
+    );
     await waitForInboundApplied(f);
     const prod = await productByExternal(p.id);
     const api = await f.t.http().get(`/v1/products/${prod!.id}`).set(f.auth).expect(200);
@@ -202,17 +213,19 @@ describe('inbound Shopify webhooks: verify, record, apply', () => {
       updated_at: shopifyTime(new Date(at)),
       ...extra,
     });
-    await f.fake.sendWebhook(url, 'orders/paid', order1('paid', t0 + 2000));
-    await f.fake.sendWebhook(url, 'orders/updated', order1('pending', t0 + 1000)); // older: ignored
-    await f.fake.sendWebhook(url, 'orders/create', { ...order1('paid', t0), id: 999 }); // not ours
+    await ok(f.fake.sendWebhook(url, 'orders/paid', order1('paid', t0 + 2000)));
+    await ok(f.fake.sendWebhook(url, 'orders/updated', order1('pending', t0 + 1000))); // older: ignored
+    await ok(f.fake.sendWebhook(url, 'orders/create', { ...order1('paid', t0), id: 999 })); // not ours
     await waitForInboundApplied(f);
     let [row] = await db.query(`SELECT status FROM orders WHERE id = $1`, [order.id]);
     expect(row.status).toBe('paid');
-    await f.fake.sendWebhook(url, 'refunds/create', {
-      id: 5,
-      order_id: 450789469,
-      created_at: shopifyTime(new Date(t0 + 3000)),
-    });
+    await ok(
+      f.fake.sendWebhook(url, 'refunds/create', {
+        id: 5,
+        order_id: 450789469,
+        created_at: shopifyTime(new Date(t0 + 3000)),
+      }),
+    );
     await waitForInboundApplied(f);
     [row] = await db.query(`SELECT status FROM orders WHERE id = $1`, [order.id]);
     expect(row.status).toBe('refunded');
@@ -292,7 +305,7 @@ describe('inbound Shopify webhooks: verify, record, apply', () => {
   });
 
   it('app/uninstalled revokes the connection and forgets the token', async () => {
-    await f.fake.sendWebhook(url, 'app/uninstalled', { id: 1, domain: f.fake.shop });
+    await ok(f.fake.sendWebhook(url, 'app/uninstalled', { id: 1, domain: f.fake.shop }));
     await waitForInboundApplied(f);
     const [row] = await db.query(
       `SELECT status, access_token_sealed FROM store_connections WHERE id = $1`,

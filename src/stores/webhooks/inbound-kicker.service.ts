@@ -37,7 +37,8 @@ export class InboundKicker {
 
   private async enqueue(): Promise<void> {
     const client = await this.queue.client;
-    if (client.status !== 'ready') {
+    // Known to be down: answer at once instead of waiting for the timeout.
+    if (['reconnecting', 'close', 'end'].includes(client.status)) {
       throw new AppError(ErrorCode.ServiceUnavailable, 'queue unavailable; retry later');
     }
     let timer: NodeJS.Timeout | undefined;

@@ -10,7 +10,7 @@ type RawRequest = IncomingMessage & { body?: unknown; _body?: boolean };
  */
 export function rawBodyCapture(limit: number) {
   return (req: RawRequest, _res: ServerResponse, next: (err?: unknown) => void): void => {
-    if (req.method !== 'POST') return next();
+    if (req.method !== 'POST' || req._body) return next();
     const tooLarge = () =>
       Object.assign(new Error('request entity too large'), {
         type: 'entity.too.large',
