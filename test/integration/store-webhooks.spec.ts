@@ -119,6 +119,24 @@ describe('inbound Shopify webhooks: verify, record, apply', () => {
     expect((await productByExternal(p.id))!.title).not.toBe('Forged');
   });
 
+  it('answers 400 for signed but malformed JSON, 404 for an unknown provider; records nothing', async () => {
+    const before = await inboundCount();
+    const bad = await f.fake.sendWebhook(url, 'products/update', null, {
+      rawBody: Buffer.from('{"id": 1,'),
+    });
+    expect(bad.status).toBe(400);
+    expect(JSON.parse(bad.body).error).toBe('VALIDATION_FAILED');
+    const nul = await f.fake.sendWebhook(url, 'products/update', null, {
+      rawBody: Buffer.from('{"id": 1, "title": "a\\u0000b"}'),
+    });
+    expect(nul.status).toBe(400);
+    const other = await f.fake.sendWebhook(`${f.baseUrl}/webhooks/bigcommerce`, 'products/update', {
+      id: 1,
+    });
+    expect(other.status).toBe(404);
+    expect(await inboundCount()).toBe(before);
+  });
+
   it('answers 413 for a body over 1 MB and records nothing', async () => {
     const before = await inboundCount();
     const big = Buffer.from(JSON.stringify({ id: 1, pad: 'x'.repeat(1024 * 1024) }));
