@@ -87,6 +87,14 @@ describe('catalog import and reconciliation against the local store', () => {
     expect(n).toBe(0);
   });
 
+  it('schedules reconciliation every RECONCILE_INTERVAL and the inbound sweep, once each', async () => {
+    const sync = f.t.app.get<Queue>(getQueueToken(QueueName.CatalogSync));
+    const inbound = f.t.app.get<Queue>(getQueueToken(QueueName.InboundEvents));
+    const [reconcile] = await sync.getJobSchedulers();
+    expect(reconcile).toMatchObject({ key: 'reconcile-all', every: f.t.config.reconcileIntervalMs });
+    expect((await inbound.getJobSchedulers()).map((s) => s.key)).toEqual(['apply-inbound-sweep']);
+  });
+
   it('repairs a dropped webhook by reconciliation (same apply code, events emitted)', async () => {
     const [a, b] = [...f.fake.products.values()];
     f.fake.updateProduct(a.id, { title: 'Changed while our webhook was lost', price: '99.00' });
