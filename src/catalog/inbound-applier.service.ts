@@ -24,7 +24,8 @@ interface InboundRow {
 /**
  * Applies recorded inbound store events. Each batch is one transaction: the rows are
  * claimed (FOR UPDATE SKIP LOCKED, so several workers share the work), applied, and
- * marked applied together with the catalog change and its outbox events.
+ * marked applied together with the catalog change and its outbox events (the dedupe and
+ * the change commit together). A batch that fails is redone event by event.
  */
 @Injectable()
 export class InboundApplier {
@@ -37,55 +38,98 @@ export class InboundApplier {
     private readonly writer: CatalogWriter,
   ) {}
 
-  /** Applies every pending event; returns how many were looked at. */
+  /** Applies every pending event. */
   async drain(): Promise<{ applied: number; failed: number }> {
     let lastId = '0';
     let applied = 0;
     let failed = 0;
     for (;;) {
-      const batch = await this.db.transaction(async (m) => {
-        const rows: InboundRow[] = await m.query(
-          `SELECT id, provider, shop, topic, triggered_at, payload, attempts
-             FROM inbound_events
-            WHERE applied_at IS NULL AND id > $1
-            ORDER BY id LIMIT ${BATCH}
-              FOR UPDATE SKIP LOCKED`,
-          [lastId],
-        );
-        const conns = new Map<string, StoreConnection | null>();
-        for (const row of rows) {
-          await m.query('SAVEPOINT inbound_event');
-          try {
-            const outcome = await this.applyOne(m, row, conns);
-            await m.query('RELEASE SAVEPOINT inbound_event');
-            await m.query(
-              `UPDATE inbound_events SET applied_at = now(), outcome = $2 WHERE id = $1`,
-              [row.id, outcome],
-            );
-            applied++;
-          } catch (err) {
-            await m.query('ROLLBACK TO SAVEPOINT inbound_event');
-            const giveUp = row.attempts + 1 >= MAX_ATTEMPTS;
-            this.logger.warn(
-              `inbound event ${row.id} (${row.topic}) failed: ${(err as Error).message}`,
-            );
-            await m.query(
-              `UPDATE inbound_events
-                  SET attempts = attempts + 1, last_error = $2,
-                      applied_at = CASE WHEN $3 THEN now() END,
-                      outcome = CASE WHEN $3 THEN 'failed' END
-                WHERE id = $1`,
-              [row.id, (err as Error).message.slice(0, 500), giveUp],
-            );
-            failed++;
-          }
-        }
-        return rows;
-      });
-      if (batch.length > 0) lastId = batch[batch.length - 1].id;
-      if (batch.length < BATCH) break;
+      let ids: string[] = [];
+      try {
+        // Fast path: the whole batch in one transaction, marked applied in one statement.
+        ids = await this.db.transaction(async (m) => {
+          const rows = await this.claim(m, lastId);
+          const conns = new Map<string, StoreConnection | null>();
+          const outcomes: string[] = [];
+          for (const row of rows) outcomes.push(await this.applyOne(m, row, conns));
+          await this.markApplied(
+            m,
+            rows.map((r) => r.id),
+            outcomes,
+          );
+          applied += rows.length;
+          return rows.map((r) => r.id);
+        });
+      } catch {
+        // One event failed and took the batch down with it: redo it one event at a time.
+        const r = await this.drainOneByOne(lastId);
+        ids = r.ids;
+        applied += r.applied;
+        failed += r.failed;
+      }
+      if (ids.length > 0) lastId = ids[ids.length - 1];
+      if (ids.length < BATCH) break;
     }
     return { applied, failed };
+  }
+
+  private claim(m: EntityManager, afterId: string): Promise<InboundRow[]> {
+    return m.query(
+      `SELECT id, provider, shop, topic, triggered_at, payload, attempts
+         FROM inbound_events
+        WHERE applied_at IS NULL AND id > $1
+        ORDER BY id LIMIT ${BATCH}
+          FOR UPDATE SKIP LOCKED`,
+      [afterId],
+    );
+  }
+
+  private async markApplied(m: EntityManager, ids: string[], outcomes: string[]): Promise<void> {
+    if (ids.length === 0) return;
+    await m.query(
+      `UPDATE inbound_events e SET applied_at = now(), outcome = x.outcome
+         FROM unnest($1::bigint[], $2::text[]) AS x(id, outcome)
+        WHERE e.id = x.id`,
+      [ids, outcomes],
+    );
+  }
+
+  /** The slow path: a savepoint per event, so a failing event fails alone (and is retried). */
+  private drainOneByOne(
+    afterId: string,
+  ): Promise<{ ids: string[]; applied: number; failed: number }> {
+    return this.db.transaction(async (m) => {
+      const rows = await this.claim(m, afterId);
+      const conns = new Map<string, StoreConnection | null>();
+      let applied = 0;
+      let failed = 0;
+      for (const row of rows) {
+        await m.query('SAVEPOINT inbound_event');
+        try {
+          const outcome = await this.applyOne(m, row, conns);
+          await m.query('RELEASE SAVEPOINT inbound_event');
+          await this.markApplied(m, [row.id], [outcome]);
+          applied++;
+        } catch (err) {
+          await m.query('ROLLBACK TO SAVEPOINT inbound_event');
+          conns.clear();
+          const giveUp = row.attempts + 1 >= MAX_ATTEMPTS;
+          this.logger.warn(
+            `inbound event ${row.id} (${row.topic}) failed: ${(err as Error).message}`,
+          );
+          await m.query(
+            `UPDATE inbound_events
+                SET attempts = attempts + 1, last_error = $2,
+                    applied_at = CASE WHEN $3 THEN now() END,
+                    outcome = CASE WHEN $3 THEN 'failed' END
+              WHERE id = $1`,
+            [row.id, (err as Error).message.slice(0, 500), giveUp],
+          );
+          failed++;
+        }
+      }
+      return { ids: rows.map((r) => r.id), applied, failed };
+    });
   }
 
   private async applyOne(

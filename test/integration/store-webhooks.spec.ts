@@ -216,6 +216,39 @@ describe('inbound Shopify webhooks: verify, record, apply', () => {
     ).toHaveLength(0);
   });
 
+  it('an event that cannot be applied fails alone; the others of its batch apply', async () => {
+    const [, good, , bad] = products();
+    const broken = structuredClone(f.fake.updateProduct(bad.id, { title: 'Broken' }));
+    broken.variants[0].price = '1e15'; // more than numeric(14,2) holds
+    const fine = f.fake.updateProduct(good.id, { title: 'Fine' });
+    await ok(f.fake.sendWebhook(url, 'products/update', broken, { eventId: 'evt-broken' }));
+    await ok(f.fake.sendWebhook(url, 'products/update', fine, { eventId: 'evt-fine' }));
+    await waitFor(
+      async () => {
+        const [row] = await db.query(
+          `SELECT attempts FROM inbound_events WHERE event_key = 'evt-broken'`,
+        );
+        return row.attempts >= 1;
+      },
+      { what: 'the broken event to be tried' },
+    );
+    const [fineRow] = await db.query(
+      `SELECT outcome FROM inbound_events WHERE event_key = 'evt-fine'`,
+    );
+    expect(fineRow.outcome).toBe('updated');
+    expect((await productByExternal(good.id))!.title).toBe('Fine');
+    const [badRow] = await db.query(
+      `SELECT applied_at, last_error FROM inbound_events WHERE event_key = 'evt-broken'`,
+    );
+    expect(badRow.applied_at).toBeNull();
+    expect(badRow.last_error).toMatch(/numeric/);
+    expect((await productByExternal(bad.id))!.title).not.toBe('Broken');
+    // Set it aside so later tests see an empty backlog.
+    await db.query(
+      `UPDATE inbound_events SET applied_at = now(), outcome = 'failed' WHERE event_key = 'evt-broken'`,
+    );
+  });
+
   it('matches orders placed by Castbridge by store order id; ignores others; newer status only', async () => {
     const [order] = await db.query(
       `INSERT INTO orders (partner_id, brand_id, store_connection_id, external_id, status, store_order_id)
