@@ -10,6 +10,8 @@ import { InboundApplier } from './inbound-applier.service';
 
 /** Also swept on a timer, so an event whose wake-up was lost (Redis down, crash) still applies. */
 export const INBOUND_SWEEP_MS = 15_000;
+/** Applied inbound events are kept this long (duplicates within it are recognised). */
+export const INBOUND_RETENTION_DAYS = 7;
 
 function isFinalAttempt(job: Job): boolean {
   return job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
@@ -41,6 +43,7 @@ export class InboundEventsProcessor extends TypedProcessor<QueueName.InboundEven
 
   protected readonly handlers: JobHandlers<QueueName.InboundEvents> = {
     'catalog.apply-inbound': () => this.applier.drain(),
+    'catalog.prune-inbound': ({ olderThanDays }) => this.applier.prune(olderThanDays),
   };
 }
 
@@ -72,6 +75,15 @@ export class CatalogScheduler implements OnApplicationBootstrap {
         name: 'catalog.apply-inbound',
         data: { trigger: 'sweep' },
         opts: JOBS['catalog.apply-inbound'].options,
+      },
+    );
+    await this.inboundQueue.upsertJobScheduler(
+      'prune-inbound-daily',
+      { pattern: '41 3 * * *' },
+      {
+        name: 'catalog.prune-inbound',
+        data: { olderThanDays: INBOUND_RETENTION_DAYS },
+        opts: JOBS['catalog.prune-inbound'].options,
       },
     );
   }

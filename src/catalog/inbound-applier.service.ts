@@ -73,6 +73,19 @@ export class InboundApplier {
     return { applied, failed };
   }
 
+  /**
+   * Forgets applied events older than the dedupe window (Shopify retries a webhook for
+   * about 48 hours; the window is longer). Pending ones are never deleted.
+   */
+  async prune(olderThanDays: number): Promise<{ deleted: number }> {
+    const res: [unknown[], number] = await this.db.query(
+      `DELETE FROM inbound_events
+        WHERE applied_at IS NOT NULL AND received_at < now() - make_interval(days => $1)`,
+      [olderThanDays],
+    );
+    return { deleted: res[1] };
+  }
+
   private claim(m: EntityManager, afterId: string): Promise<InboundRow[]> {
     return m.query(
       `SELECT id, provider, shop, topic, triggered_at, payload, attempts

@@ -30,6 +30,8 @@ export interface JobPayloads {
   'catalog.reconcile-all': { trigger: string };
   /** Applies pending inbound store events (all of them, in batches). */
   'catalog.apply-inbound': { trigger: string };
+  /** Deletes applied inbound events past the dedupe window. */
+  'catalog.prune-inbound': { olderThanDays: number };
 }
 
 export type JobName = keyof JobPayloads;
@@ -79,6 +81,11 @@ export const JOBS = {
       removeOnFail: { age: 24 * 3600, count: 1000 },
     },
     parse: (data) => ({ trigger: payload.string(payload.obj(data), 'trigger') }),
+  },
+  'catalog.prune-inbound': {
+    queue: QueueName.InboundEvents,
+    options: { ...DEFAULT_OPTIONS, attempts: 3 },
+    parse: (data) => ({ olderThanDays: payload.int(payload.obj(data), 'olderThanDays', 1, 3650) }),
   },
 } satisfies { [N in JobName]: JobDefinition<N> };
 

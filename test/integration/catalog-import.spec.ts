@@ -91,8 +91,14 @@ describe('catalog import and reconciliation against the local store', () => {
     const sync = f.t.app.get<Queue>(getQueueToken(QueueName.CatalogSync));
     const inbound = f.t.app.get<Queue>(getQueueToken(QueueName.InboundEvents));
     const [reconcile] = await sync.getJobSchedulers();
-    expect(reconcile).toMatchObject({ key: 'reconcile-all', every: f.t.config.reconcileIntervalMs });
-    expect((await inbound.getJobSchedulers()).map((s) => s.key)).toEqual(['apply-inbound-sweep']);
+    expect(reconcile).toMatchObject({
+      key: 'reconcile-all',
+      every: f.t.config.reconcileIntervalMs,
+    });
+    expect((await inbound.getJobSchedulers()).map((s) => s.key).sort()).toEqual([
+      'apply-inbound-sweep',
+      'prune-inbound-daily',
+    ]);
   });
 
   it('repairs a dropped webhook by reconciliation (same apply code, events emitted)', async () => {

@@ -1,6 +1,7 @@
 import { getDataSourceToken } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
+import { InboundApplier } from '../../src/catalog/inbound-applier.service';
 import { FakeProduct, shopifyTime } from '../support/fake-shopify';
 import { waitFor } from '../support/processes';
 import {
@@ -291,6 +292,22 @@ describe('inbound Shopify webhooks: verify, record, apply', () => {
       storeOrderId: '450789469',
       previousStatus: 'placed',
     });
+  });
+
+  it('prunes applied events past the dedupe window, never pending ones', async () => {
+    await db.query(
+      `INSERT INTO inbound_events (provider, event_key, shop, topic, payload, received_at, applied_at)
+       VALUES ('shopify', 'old-applied', 'x.myshopify.com', 't', '{}', now() - interval '8 days', now() - interval '8 days'),
+              ('shopify', 'old-pending', 'x.myshopify.com', 't', '{}', now() - interval '8 days', NULL)`,
+    );
+    const { deleted } = await f.t.app.get(InboundApplier).prune(7);
+    const left = await db.query(
+      `SELECT event_key, applied_at FROM inbound_events WHERE event_key LIKE 'old-%'`,
+    );
+    expect(left.map((r: { event_key: string }) => r.event_key)).not.toContain('old-applied');
+    // The pending one stays (unless a sweep applied it in between, and then it was old).
+    if (deleted === 1) expect(left).toEqual([{ event_key: 'old-pending', applied_at: null }]);
+    await db.query(`DELETE FROM inbound_events WHERE event_key = 'old-pending'`);
   });
 
   it('serves the catalog with cursor pagination and a title search', async () => {
