@@ -3,7 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { UnrecoverableError } from 'bullmq';
 import { DataSource } from 'typeorm';
 import { JobQueue } from '../queues/job-queue.service';
-import { StoreApiError, StoreProvider } from '../stores/providers/store-provider';
+import { StoreApiContext, StoreApiError, StoreProvider } from '../stores/providers/store-provider';
 import { StoreConnection } from '../stores/store-connection.entity';
 import { StoreConnectionsService } from '../stores/store-connections.service';
 import { StoreProviders } from '../stores/store-providers';
@@ -145,16 +145,54 @@ export class CatalogSyncService {
         cursor = page.nextCursor;
         if (!cursor) break;
       }
+      const deleted = await this.reconcileDeletions(conn, provider, ctx, startedAt);
       await this.db.query(
         `UPDATE store_connections
             SET sync_watermark = $2, last_synced_at = now(), last_error = NULL, updated_at = now()
           WHERE id = $1`,
         [conn.id, startedAt],
       );
-      return { applied };
+      return { applied, deleted };
     } catch (err) {
       throw await this.failed(conn, err, false);
     }
+  }
+
+  /**
+   * Deletions leave no trace in updated_at_min: when we hold more products than the store
+   * counts, list the store's ids (ids only) and delete ours that it no longer has.
+   */
+  private async reconcileDeletions(
+    conn: StoreConnection,
+    provider: StoreProvider,
+    ctx: StoreApiContext,
+    at: Date,
+  ): Promise<number> {
+    const storeCount = await provider.countProducts(ctx);
+    const [{ n }]: Array<{ n: number }> = await this.db.query(
+      `SELECT count(*)::int AS n FROM products WHERE store_connection_id = $1 AND deleted_at IS NULL`,
+      [conn.id],
+    );
+    if (n <= storeCount) return 0;
+    const present = new Set<string>();
+    let cursor: string | null = null;
+    do {
+      const page = await provider.listProductIds(ctx, { cursor });
+      for (const id of page.ids) present.add(id);
+      cursor = page.nextCursor;
+    } while (cursor);
+    const ours: Array<{ external_id: string }> = await this.db.query(
+      `SELECT external_id FROM products WHERE store_connection_id = $1 AND deleted_at IS NULL`,
+      [conn.id],
+    );
+    const gone = ours.map((r) => r.external_id).filter((id) => !present.has(id));
+    let deleted = 0;
+    for (const externalId of gone) {
+      await this.db.transaction(async (m) => {
+        if (await this.writer.deleteProduct(m, conn, externalId, at)) deleted++;
+      });
+    }
+    return deleted;
   }
 
   /** The periodic sweep: one reconciliation per linked connection. */

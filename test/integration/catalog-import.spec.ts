@@ -3,6 +3,7 @@ import { getDataSourceToken } from '@nestjs/typeorm';
 import { Queue } from 'bullmq';
 import { DataSource } from 'typeorm';
 import { QueueName } from '../../src/queues/queue-registry';
+import { waitFor } from '../support/processes';
 import {
   CommerceFixture,
   linkStore,
@@ -128,5 +129,28 @@ describe('catalog import and reconciliation against the local store', () => {
       'Also changed',
       'Changed while our webhook was lost',
     ]);
+  });
+
+  it('reconciliation finds a product deleted without a webhook', async () => {
+    const [, , c] = [...f.fake.products.values()];
+    f.fake.deleteProduct(c.id);
+    const [{ id }] = await db.query(`SELECT id FROM products WHERE external_id = $1`, [
+      String(c.id),
+    ]);
+    const before = f.fake.requests.length;
+    await f.t.http().post(`/v1/store-connections/${connectionId}/sync`).set(f.auth).expect(202);
+    await waitFor(
+      async () => {
+        const [row] = await db.query(`SELECT deleted_at FROM products WHERE id = $1`, [id]);
+        return row.deleted_at !== null;
+      },
+      { what: 'the deletion' },
+    );
+    await f.t.http().get(`/v1/products/${id}`).set(f.auth).expect(404);
+    const [event] = await db.query(`SELECT data FROM outbox_events WHERE type = 'product.deleted'`);
+    expect(event.data).toMatchObject({ productId: id, externalId: String(c.id) });
+    // The id sweep asked for ids only.
+    const sweep = f.fake.requests.slice(before).filter((r) => r.query.fields === 'id');
+    expect(sweep.length).toBe(Math.ceil((PRODUCTS - 1) / 250));
   });
 });

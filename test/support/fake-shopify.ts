@@ -413,7 +413,8 @@ export class FakeShopify {
         ).toString('base64url');
         headers.link = `<${this.origin}/admin/api/${m[1]}/products.json?limit=${limit}&page_info=${pageInfo}>; rel="next"`;
       }
-      return this.send(res, 200, { products: items }, headers);
+      const body = query.fields === 'id' ? items.map((p) => ({ id: p.id })) : items;
+      return this.send(res, 200, { products: body }, headers);
     }
     if (req.method === 'POST' && resource === 'webhooks.json') {
       const body = (await this.readBody(req)).webhook as { topic: string; address: string };

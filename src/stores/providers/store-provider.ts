@@ -90,6 +90,12 @@ export interface StoreProvider {
     params: { cursor: string | null; updatedSince?: Date | null },
   ): Promise<ProductPage>;
 
+  /** One page of product ids only (to find products deleted without a webhook). */
+  listProductIds(
+    ctx: StoreApiContext,
+    params: { cursor: string | null },
+  ): Promise<{ ids: string[]; nextCursor: string | null }>;
+
   /** Constant-time check of an inbound webhook's signature over its raw body. */
   verifyWebhook(rawBody: Buffer, headers: Headers): boolean;
   webhookEnvelope(headers: Headers): InboundEnvelope | null;

@@ -208,6 +208,24 @@ export class ShopifyProvider implements StoreProvider, OnModuleDestroy {
     return { products, nextCursor: nextPageInfo(res.headers.link) };
   }
 
+  async listProductIds(
+    ctx: StoreApiContext,
+    { cursor }: { cursor: string | null },
+  ): Promise<{ ids: string[]; nextCursor: string | null }> {
+    const params: Record<string, string | number> = { limit: SHOPIFY_PAGE_SIZE, fields: 'id' };
+    if (cursor) params.page_info = cursor;
+    const res = await this.client.request<{ products?: Array<{ id?: unknown }> }>(
+      ctx.shop,
+      'GET',
+      this.client.adminPath('products.json'),
+      { token: ctx.accessToken, params },
+    );
+    const ids = (res.data?.products ?? [])
+      .map((p) => (typeof p.id === 'number' || typeof p.id === 'string' ? String(p.id) : ''))
+      .filter(Boolean);
+    return { ids, nextCursor: nextPageInfo(res.headers.link) };
+  }
+
   verifyWebhook(rawBody: Buffer, headers: Headers): boolean {
     if (!this.configured) return false;
     return verifyWebhookBody(rawBody, header(headers, 'x-shopify-hmac-sha256'), this.secret);
