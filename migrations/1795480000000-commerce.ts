@@ -21,6 +21,8 @@ export class Commerce1795480000000 implements MigrationInterface {
         "return_url" text NOT NULL,
         "state_hash" bytea,
         "state_expires_at" TIMESTAMP WITH TIME ZONE,
+        "pkce_verifier_sealed" text,
+        "pkce_verifier_key_id" text,
         "access_token_sealed" text,
         "access_token_key_id" text,
         "webhook_ids" jsonb NOT NULL DEFAULT '[]',

@@ -1,11 +1,13 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsIn, IsNotEmpty, IsString, MaxLength } from 'class-validator';
+import { IsNotEmpty, IsString, MaxLength } from 'class-validator';
 import { STORE_CONNECTION_STATUSES } from './store-connection.entity';
 
 export class CreateStoreConnectionDto {
-  @ApiProperty({ example: 'shopify' })
+  /** Checked against the registered providers (StoreProviders), so a new one needs no change here. */
+  @ApiProperty({ example: 'shopify', enum: ['shopify'] })
   @IsString()
-  @IsIn(['shopify'])
+  @IsNotEmpty()
+  @MaxLength(50)
   provider: string;
 
   @ApiProperty({ example: 'name.myshopify.com' })

@@ -44,6 +44,13 @@ export class StoreConnection {
   @Column({ name: 'state_expires_at', type: 'timestamptz', nullable: true })
   stateExpiresAt: Date | null;
 
+  /** PKCE code verifier (providers that use PKCE), sealed; cleared by the callback. */
+  @Column({ name: 'pkce_verifier_sealed', type: 'text', nullable: true })
+  pkceVerifierSealed: string | null;
+
+  @Column({ name: 'pkce_verifier_key_id', type: 'text', nullable: true })
+  pkceVerifierKeyId: string | null;
+
   @Column({ name: 'access_token_sealed', type: 'text', nullable: true })
   accessTokenSealed: string | null;
 

@@ -8,6 +8,7 @@ import { AppError, ErrorCode } from '../common/errors';
 import { isUuid } from '../common/pagination';
 import { SecretBox } from '../common/secret-box';
 import { hashSecret, randomToken } from '../common/secrets';
+import { newPkcePair } from './oauth-pkce';
 import { OutboxService } from '../notifications/outbox.service';
 import { PartnersService } from '../partners/partners.service';
 import { JobQueue } from '../queues/job-queue.service';
@@ -140,10 +141,21 @@ export class StoreConnectionsService {
         }),
       );
     }
+    let codeChallenge: string | undefined;
+    if (provider.usesPkce) {
+      const pkce = newPkcePair();
+      const sealed = this.secrets.seal(pkce.verifier, `store_connection:${connection.id}:pkce`);
+      await this.repo.update(
+        { id: connection.id },
+        { pkceVerifierSealed: sealed.sealed, pkceVerifierKeyId: sealed.keyId },
+      );
+      codeChallenge = pkce.challenge;
+    }
     const authorizeUrl = provider.authorizeUrl({
       shop,
       state,
       redirectUri: this.redirectUri(provider),
+      codeChallenge,
     });
     return { connection, authorizeUrl };
   }
@@ -215,6 +227,8 @@ export class StoreConnectionsService {
         webhookIds: [],
         stateHash: null,
         stateExpiresAt: null,
+        pkceVerifierSealed: null,
+        pkceVerifierKeyId: null,
         syncCursor: null,
       },
     );
@@ -250,7 +264,9 @@ export class StoreConnectionsService {
 
     // One use only: whoever clears the hash first owns the callback.
     const [consumed]: [unknown[], number] = await this.db.query(
-      `UPDATE store_connections SET state_hash = NULL, state_expires_at = NULL
+      `UPDATE store_connections
+          SET state_hash = NULL, state_expires_at = NULL,
+              pkce_verifier_sealed = NULL, pkce_verifier_key_id = NULL
         WHERE id = $1 AND state_hash = $2 RETURNING id`,
       [conn.id, stateHash],
     );
@@ -260,7 +276,14 @@ export class StoreConnectionsService {
 
     let token: { accessToken: string; scopes: string[] };
     try {
-      token = await provider.exchangeCode(conn.shop, verified.code);
+      const codeVerifier =
+        provider.usesPkce && conn.pkceVerifierSealed && conn.pkceVerifierKeyId
+          ? this.secrets.open(
+              { keyId: conn.pkceVerifierKeyId, sealed: conn.pkceVerifierSealed },
+              `store_connection:${conn.id}:pkce`,
+            )
+          : undefined;
+      token = await provider.exchangeCode(conn.shop, verified.code, codeVerifier);
     } catch (err) {
       this.logger.warn(
         `store connection ${conn.id}: code exchange failed: ${(err as Error).message}`,

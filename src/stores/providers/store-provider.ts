@@ -69,15 +69,30 @@ export interface StoreProvider {
   readonly name: string;
   /** False when the app credentials are not configured: the provider refuses new links. */
   readonly configured: boolean;
+  /**
+   * OAuth 2.0 with PKCE (RFC 7636, S256): Castbridge then makes a verifier per install,
+   * keeps it sealed, passes its challenge to authorizeUrl and the verifier to exchangeCode.
+   * Shopify's authorization-code grant does not use it.
+   */
+  readonly usesPkce: boolean;
 
   /** The canonical shop identifier, or null when the input is not a valid shop. */
   normalizeShop(input: string): string | null;
-  authorizeUrl(params: { shop: string; state: string; redirectUri: string }): string;
+  authorizeUrl(params: {
+    shop: string;
+    state: string;
+    redirectUri: string;
+    codeChallenge?: string;
+  }): string;
   /** Checks the callback's signature; null when it is missing or wrong. */
   verifyCallback(
     query: Record<string, unknown>,
   ): { shop: string; code: string; state: string } | null;
-  exchangeCode(shop: string, code: string): Promise<{ accessToken: string; scopes: string[] }>;
+  exchangeCode(
+    shop: string,
+    code: string,
+    codeVerifier?: string,
+  ): Promise<{ accessToken: string; scopes: string[] }>;
 
   shopInfo(ctx: StoreApiContext): Promise<{ currency: string }>;
   /** Registers every webhook topic Castbridge handles; returns the store's webhook ids. */

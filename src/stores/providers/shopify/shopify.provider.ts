@@ -34,6 +34,7 @@ interface WebhookResource {
 @Injectable()
 export class ShopifyProvider implements StoreProvider, OnModuleDestroy {
   readonly name = 'shopify';
+  readonly usesPkce = false;
   private readonly client: ShopifyClient;
 
   constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {
