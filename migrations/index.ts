@@ -1,6 +1,7 @@
 import { Initial1795462651781 } from './1795462651781-initial';
 import { Streaming1795470000000 } from './1795470000000-streaming';
 import { Webhooks1795490000000 } from './1795490000000-webhooks';
+import { Commerce1795480000000 } from './1795480000000-commerce';
 
 /**
  * Every migration, in order. Migrations are hand-checked SQL: relations are kept as
@@ -10,5 +11,6 @@ import { Webhooks1795490000000 } from './1795490000000-webhooks';
 export const MIGRATIONS: Function[] = [
   Initial1795462651781,
   Streaming1795470000000,
+  Commerce1795480000000,
   Webhooks1795490000000,
 ];

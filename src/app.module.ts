@@ -2,6 +2,7 @@ import { DynamicModule, Module, Type } from '@nestjs/common';
 import { LoggerModule } from 'nestjs-pino';
 import type { AppConfig } from '../config/env.schema';
 import { BrandsHttpModule, BrandsModule } from './brands/brands.module';
+import { CatalogHttpModule, CatalogModule, CatalogWorkerModule } from './catalog/catalog.module';
 import { ChannelsHttpModule, ChannelsModule } from './channels/channels.module';
 import { AppConfigModule } from './common/app-config';
 import { CryptoModule } from './common/crypto.module';
@@ -21,6 +22,7 @@ import {
 import { OpsModule } from './ops/ops.module';
 import { PartnersHttpModule, PartnersModule } from './partners/partners.module';
 import { QueuesModule } from './queues/queues.module';
+import { StoresHttpModule, StoresModule } from './stores/stores.module';
 import { WorkerReadinessCheck } from './queues/worker-readiness';
 
 /**
@@ -47,6 +49,8 @@ export class AppModule {
       MediaModule,
       RelayModule,
       SessionsModule,
+      StoresModule,
+      CatalogModule,
       OpsModule.forRoot(config),
     ];
     const providers = [];
@@ -59,10 +63,12 @@ export class AppModule {
         SessionsHttpModule,
         PlaybackHttpModule,
         NotificationsHttpModule,
+        StoresHttpModule,
+        CatalogHttpModule,
       );
     }
     if (config.roles.has('worker')) {
-      imports.push(NotificationsWorkerModule, RelayWorkerModule);
+      imports.push(NotificationsWorkerModule, RelayWorkerModule, CatalogWorkerModule);
       providers.push(WorkerReadinessCheck);
     }
     if (config.roles.has('ingest')) imports.push(IngestServerModule);

@@ -10,6 +10,7 @@ import { requestIdMiddleware } from './common/logging';
 import { createValidationPipe } from './common/validation';
 import { prepareDatabase } from './database/prepare-database';
 import { MetricsService } from './ops/metrics.service';
+import { rawBodyCapture } from './stores/webhooks/raw-body.middleware';
 
 /** Largest accepted request body (inbound store webhooks included). */
 export const MAX_BODY_BYTES = 1024 * 1024;
@@ -30,6 +31,8 @@ export async function createApp(config: AppConfig): Promise<NestExpressApplicati
   // then the translation of their errors.
   app.use(requestIdMiddleware);
   app.use(app.get(MetricsService).httpMiddleware());
+  // Inbound store webhooks are signed over their exact bytes: keep them raw (1 MB, else 413).
+  app.use('/webhooks/shopify', rawBodyCapture(MAX_BODY_BYTES));
   app.useBodyParser('json', { limit: MAX_BODY_BYTES });
   app.useBodyParser('urlencoded', { limit: MAX_BODY_BYTES, extended: false });
   app.use(bodyParserErrorTranslator);

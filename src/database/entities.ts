@@ -9,6 +9,9 @@ import { Relay } from '../relay/relay.entity';
 import { WebhookEndpoint } from '../notifications/webhook-endpoint.entity';
 import { WebhookDelivery } from '../notifications/webhook-delivery.entity';
 import { WebhookDeliveryAttempt } from '../notifications/webhook-delivery-attempt.entity';
+import { StoreConnection } from '../stores/store-connection.entity';
+import { Product } from '../catalog/product.entity';
+import { Variant } from '../catalog/variant.entity';
 
 /** Every TypeORM entity, listed explicitly so ts-node, jest and dist agree. */
 export const ENTITIES = [
@@ -23,4 +26,7 @@ export const ENTITIES = [
   WebhookEndpoint,
   WebhookDelivery,
   WebhookDeliveryAttempt,
+  StoreConnection,
+  Product,
+  Variant,
 ];

@@ -5,6 +5,7 @@ import { UnrecoverableError } from 'bullmq';
  * malformed fails for good (UnrecoverableError) instead of being retried.
  */
 type Obj = Record<string, unknown>;
+const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 function obj(data: unknown): Obj {
   if (typeof data !== 'object' || data === null || Array.isArray(data)) {
@@ -19,6 +20,13 @@ export const payload = {
     const v = data[key];
     if (typeof v !== 'string' || v.length === 0 || v.length > 500) {
       throw new UnrecoverableError(`job payload field "${key}" must be a non-empty string`);
+    }
+    return v;
+  },
+  uuid(data: Obj, key: string): string {
+    const v = data[key];
+    if (typeof v !== 'string' || !UUID_RE.test(v)) {
+      throw new UnrecoverableError(`job payload field "${key}" must be a uuid`);
     }
     return v;
   },

@@ -11,6 +11,8 @@ export enum QueueName {
   Maintenance = 'maintenance',
   Relays = 'relays',
   Webhooks = 'webhooks',
+  CatalogSync = 'catalog-sync',
+  InboundEvents = 'inbound-events',
 }
 
 /** Human-readable queue names (dashboards). */
@@ -18,6 +20,8 @@ export const QUEUE_LABELS: Record<QueueName, string> = {
   [QueueName.Maintenance]: 'Maintenance (outbox pruning)',
   [QueueName.Relays]: 'Relays (one long-running job per destination of a live session)',
   [QueueName.Webhooks]: 'Outbound webhook deliveries',
+  [QueueName.CatalogSync]: 'Catalog sync (store imports and reconciliation)',
+  [QueueName.InboundEvents]: 'Inbound store webhooks (apply to the catalog)',
 };
 
 export interface JobPayloads {
@@ -26,6 +30,16 @@ export interface JobPayloads {
   'relay.run': { relayId: string; generation: number };
   /** One attempt run of one delivery (the row holds everything else; never the secret). */
   'webhooks.deliver': { deliveryId: string };
+  /** Full catalog import of a store connection; resumes from the connection's cursor. */
+  'catalog.import': { storeConnectionId: string };
+  /** Changes since the connection's watermark, through the same apply code as webhooks. */
+  'catalog.reconcile': { storeConnectionId: string };
+  /** Periodic: one catalog.reconcile per linked connection. */
+  'catalog.reconcile-all': { trigger: string };
+  /** Applies pending inbound store events (all of them, in batches). */
+  'catalog.apply-inbound': { trigger: string };
+  /** Deletes applied inbound events past the dedupe window. */
+  'catalog.prune-inbound': { olderThanDays: number };
 }
 
 export type JobName = keyof JobPayloads;
@@ -84,6 +98,37 @@ export const JOBS = {
       }
       return { deliveryId };
     },
+  },
+  'catalog.import': {
+    queue: QueueName.CatalogSync,
+    // Rate limits and store outages are waited out inside the job; these are for crashes.
+    options: { ...DEFAULT_OPTIONS, attempts: 8, backoff: { type: 'exponential', delay: 2000 } },
+    parse: (data) => ({ storeConnectionId: payload.uuid(payload.obj(data), 'storeConnectionId') }),
+  },
+  'catalog.reconcile': {
+    queue: QueueName.CatalogSync,
+    options: { ...DEFAULT_OPTIONS, attempts: 3 },
+    parse: (data) => ({ storeConnectionId: payload.uuid(payload.obj(data), 'storeConnectionId') }),
+  },
+  'catalog.reconcile-all': {
+    queue: QueueName.CatalogSync,
+    options: { ...DEFAULT_OPTIONS, attempts: 1 },
+    parse: (data) => ({ trigger: payload.string(payload.obj(data), 'trigger') }),
+  },
+  'catalog.apply-inbound': {
+    queue: QueueName.InboundEvents,
+    options: {
+      ...DEFAULT_OPTIONS,
+      attempts: 3,
+      removeOnComplete: { age: 3600, count: 100 },
+      removeOnFail: { age: 24 * 3600, count: 1000 },
+    },
+    parse: (data) => ({ trigger: payload.string(payload.obj(data), 'trigger') }),
+  },
+  'catalog.prune-inbound': {
+    queue: QueueName.InboundEvents,
+    options: { ...DEFAULT_OPTIONS, attempts: 3 },
+    parse: (data) => ({ olderThanDays: payload.int(payload.obj(data), 'olderThanDays', 1, 3650) }),
   },
 } satisfies { [N in JobName]: JobDefinition<N> };
 

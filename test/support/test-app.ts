@@ -17,7 +17,8 @@ export interface TestApp {
 export async function startTestApp(env: Record<string, string> = {}): Promise<TestApp> {
   const config = testConfig(env);
   const app = await createApp(config);
-  await app.listen(0, '127.0.0.1');
+  // PORT=0 (the default here) picks a free port; a fixed one lets PUBLIC_BASE_URL name it.
+  await app.listen(config.port, '127.0.0.1');
   const server = app.getHttpServer() as Server;
   return {
     app,

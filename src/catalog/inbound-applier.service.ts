@@ -1,0 +1,195 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, EntityManager } from 'typeorm';
+import { StoreConnection } from '../stores/store-connection.entity';
+import { StoreConnectionsService } from '../stores/store-connections.service';
+import { StoreProviders } from '../stores/store-providers';
+import { CatalogWriter } from './catalog-writer.service';
+
+/** Events applied per transaction. */
+const BATCH = 100;
+/** After this many failed tries an event is set aside (applied_at set, outcome "failed"). */
+const MAX_ATTEMPTS = 5;
+
+interface InboundRow {
+  id: string;
+  provider: string;
+  shop: string;
+  topic: string;
+  triggered_at: Date | null;
+  payload: unknown;
+  attempts: number;
+}
+
+/**
+ * Applies recorded inbound store events. Each batch is one transaction: the rows are
+ * claimed (FOR UPDATE SKIP LOCKED, so several workers share the work), applied, and
+ * marked applied together with the catalog change and its outbox events (the dedupe and
+ * the change commit together). A batch that fails is redone event by event.
+ */
+@Injectable()
+export class InboundApplier {
+  private readonly logger = new Logger(InboundApplier.name);
+
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    private readonly providers: StoreProviders,
+    private readonly connections: StoreConnectionsService,
+    private readonly writer: CatalogWriter,
+  ) {}
+
+  /** Applies every pending event. */
+  async drain(): Promise<{ applied: number; failed: number }> {
+    let lastId = '0';
+    let applied = 0;
+    let failed = 0;
+    for (;;) {
+      let ids: string[] = [];
+      try {
+        // Fast path: the whole batch in one transaction, marked applied in one statement.
+        ids = await this.db.transaction(async (m) => {
+          const rows = await this.claim(m, lastId);
+          const conns = new Map<string, StoreConnection | null>();
+          const outcomes: string[] = [];
+          for (const row of rows) outcomes.push(await this.applyOne(m, row, conns));
+          await this.markApplied(
+            m,
+            rows.map((r) => r.id),
+            outcomes,
+          );
+          applied += rows.length;
+          return rows.map((r) => r.id);
+        });
+      } catch {
+        // One event failed and took the batch down with it: redo it one event at a time.
+        const r = await this.drainOneByOne(lastId);
+        ids = r.ids;
+        applied += r.applied;
+        failed += r.failed;
+      }
+      if (ids.length > 0) lastId = ids[ids.length - 1];
+      if (ids.length < BATCH) break;
+    }
+    return { applied, failed };
+  }
+
+  /**
+   * Forgets applied events older than the dedupe window (Shopify retries a webhook for
+   * about 48 hours; the window is longer). Pending ones are never deleted.
+   */
+  async prune(olderThanDays: number): Promise<{ deleted: number }> {
+    const res: [unknown[], number] = await this.db.query(
+      `DELETE FROM inbound_events
+        WHERE applied_at IS NOT NULL AND received_at < now() - make_interval(days => $1)`,
+      [olderThanDays],
+    );
+    return { deleted: res[1] };
+  }
+
+  private claim(m: EntityManager, afterId: string): Promise<InboundRow[]> {
+    return m.query(
+      `SELECT id, provider, shop, topic, triggered_at, payload, attempts
+         FROM inbound_events
+        WHERE applied_at IS NULL AND id > $1
+        ORDER BY id LIMIT ${BATCH}
+          FOR UPDATE SKIP LOCKED`,
+      [afterId],
+    );
+  }
+
+  private async markApplied(m: EntityManager, ids: string[], outcomes: string[]): Promise<void> {
+    if (ids.length === 0) return;
+    await m.query(
+      `UPDATE inbound_events e SET applied_at = now(), outcome = x.outcome
+         FROM unnest($1::bigint[], $2::text[]) AS x(id, outcome)
+        WHERE e.id = x.id`,
+      [ids, outcomes],
+    );
+  }
+
+  /** The slow path: a savepoint per event, so a failing event fails alone (and is retried). */
+  private drainOneByOne(
+    afterId: string,
+  ): Promise<{ ids: string[]; applied: number; failed: number }> {
+    return this.db.transaction(async (m) => {
+      const rows = await this.claim(m, afterId);
+      const conns = new Map<string, StoreConnection | null>();
+      let applied = 0;
+      let failed = 0;
+      for (const row of rows) {
+        await m.query('SAVEPOINT inbound_event');
+        try {
+          const outcome = await this.applyOne(m, row, conns);
+          await m.query('RELEASE SAVEPOINT inbound_event');
+          await this.markApplied(m, [row.id], [outcome]);
+          applied++;
+        } catch (err) {
+          await m.query('ROLLBACK TO SAVEPOINT inbound_event');
+          conns.clear();
+          const giveUp = row.attempts + 1 >= MAX_ATTEMPTS;
+          this.logger.warn(
+            `inbound event ${row.id} (${row.topic}) failed: ${(err as Error).message}`,
+          );
+          await m.query(
+            `UPDATE inbound_events
+                SET attempts = attempts + 1, last_error = $2,
+                    applied_at = CASE WHEN $3 THEN now() END,
+                    outcome = CASE WHEN $3 THEN 'failed' END
+              WHERE id = $1`,
+            [row.id, (err as Error).message.slice(0, 500), giveUp],
+          );
+          failed++;
+        }
+      }
+      return { ids: rows.map((r) => r.id), applied, failed };
+    });
+  }
+
+  private async applyOne(
+    m: EntityManager,
+    row: InboundRow,
+    conns: Map<string, StoreConnection | null>,
+  ): Promise<string> {
+    const provider = this.providers.find(row.provider);
+    if (!provider) return 'ignored: unknown provider';
+    const key = `${row.provider}|${row.shop}`;
+    if (!conns.has(key)) {
+      conns.set(key, await this.connections.findActiveByShop(m, row.provider, row.shop));
+    }
+    const conn = conns.get(key);
+    if (!conn) return 'ignored: no linked connection';
+    const change = provider.toChange(
+      row.topic,
+      row.payload,
+      row.triggered_at ? new Date(row.triggered_at) : null,
+    );
+    switch (change.kind) {
+      case 'product.upsert': {
+        const r = await this.writer.upsertProducts(m, conn, [change.product], { emitEvents: true });
+        return r.stale ? 'stale' : r.created ? 'created' : 'updated';
+      }
+      case 'product.delete':
+        return (await this.writer.deleteProduct(m, conn, change.externalId, change.at))
+          ? 'deleted'
+          : 'stale';
+      case 'inventory.level':
+        return (await this.writer.setInventory(
+          m,
+          conn,
+          change.inventoryItemId,
+          change.available,
+          change.at,
+        ))
+          ? 'updated'
+          : 'stale';
+      case 'order.status':
+        return this.writer.setOrderStatus(m, conn, change.storeOrderId, change.status, change.at);
+      case 'app.uninstalled':
+        await this.connections.markRevoked(m, conn.id);
+        conns.set(key, null);
+        return 'revoked';
+      case 'ignored':
+        return `ignored: ${change.reason}`;
+    }
+  }
+}

@@ -1,0 +1,137 @@
+/**
+ * What Castbridge needs from a shop platform. Shopify is the first implementation
+ * (providers/shopify/); another platform is one new folder implementing this interface,
+ * added to STORE_PROVIDER_CLASSES in stores.module.ts. Everything the rest of the code
+ * sees is provider-neutral: StoreProduct, StoreChange, StoreApiError.
+ */
+
+/** What a call to a store's API needs. Built from a connection row; never queued or logged. */
+export interface StoreApiContext {
+  connectionId: string;
+  shop: string;
+  accessToken: string;
+}
+
+export interface StoreVariant {
+  externalId: string;
+  inventoryItemId: string | null;
+  sku: string | null;
+  title: string;
+  /** Decimal string, two places: "12.50". */
+  price: string;
+  position: number;
+  inventoryQuantity: number;
+  inventoryTracked: boolean;
+  /** "deny" (no overselling) or "continue". */
+  inventoryPolicy: string;
+}
+
+export interface StoreProduct {
+  externalId: string;
+  title: string;
+  handle: string;
+  status: string;
+  imageUrl: string | null;
+  /** The store's updated_at: the freshness of this version. */
+  updatedAt: Date;
+  variants: StoreVariant[];
+}
+
+export type StoreOrderStatus = 'placed' | 'paid' | 'fulfilled' | 'cancelled' | 'refunded';
+
+/** One inbound store event, translated. `at` is the store time of the change (freshness). */
+export type StoreChange =
+  | { kind: 'product.upsert'; product: StoreProduct }
+  | { kind: 'product.delete'; externalId: string; at: Date }
+  | { kind: 'inventory.level'; inventoryItemId: string; available: number; at: Date }
+  | { kind: 'order.status'; storeOrderId: string; status: StoreOrderStatus; at: Date }
+  | { kind: 'app.uninstalled' }
+  | { kind: 'ignored'; reason: string };
+
+/** The headers of an inbound webhook that identify it. */
+export interface InboundEnvelope {
+  /** Dedupe key: the provider's event id (Shopify: X-Shopify-Event-Id, else X-Shopify-Webhook-Id). */
+  eventKey: string;
+  topic: string;
+  shop: string;
+  triggeredAt: Date | null;
+}
+
+export interface ProductPage {
+  products: StoreProduct[];
+  nextCursor: string | null;
+}
+
+export type Headers = Record<string, string | string[] | undefined>;
+
+export interface StoreProvider {
+  /** The `provider` value of the API and the path segment of /oauth/<name>/callback and /webhooks/<name>. */
+  readonly name: string;
+  /** False when the app credentials are not configured: the provider refuses new links. */
+  readonly configured: boolean;
+  /**
+   * OAuth 2.0 with PKCE (RFC 7636, S256): Castbridge then makes a verifier per install,
+   * keeps it sealed, passes its challenge to authorizeUrl and the verifier to exchangeCode.
+   * Shopify's authorization-code grant does not use it.
+   */
+  readonly usesPkce: boolean;
+
+  /** The canonical shop identifier, or null when the input is not a valid shop. */
+  normalizeShop(input: string): string | null;
+  authorizeUrl(params: {
+    shop: string;
+    state: string;
+    redirectUri: string;
+    codeChallenge?: string;
+  }): string;
+  /** Checks the callback's signature; null when it is missing or wrong. */
+  verifyCallback(
+    query: Record<string, unknown>,
+  ): { shop: string; code: string; state: string } | null;
+  exchangeCode(
+    shop: string,
+    code: string,
+    codeVerifier?: string,
+  ): Promise<{ accessToken: string; scopes: string[] }>;
+
+  shopInfo(ctx: StoreApiContext): Promise<{ currency: string }>;
+  /** Registers every webhook topic Castbridge handles; returns the store's webhook ids. */
+  registerWebhooks(ctx: StoreApiContext, address: string): Promise<string[]>;
+  unregisterWebhooks(ctx: StoreApiContext, ids: string[]): Promise<void>;
+  countProducts(ctx: StoreApiContext, updatedSince?: Date | null): Promise<number>;
+  /** One page of products (largest page size); `cursor` null starts from the beginning. */
+  listProducts(
+    ctx: StoreApiContext,
+    params: { cursor: string | null; updatedSince?: Date | null },
+  ): Promise<ProductPage>;
+
+  /** One page of product ids only (to find products deleted without a webhook). */
+  listProductIds(
+    ctx: StoreApiContext,
+    params: { cursor: string | null },
+  ): Promise<{ ids: string[]; nextCursor: string | null }>;
+
+  /** Constant-time check of an inbound webhook's signature over its raw body. */
+  verifyWebhook(rawBody: Buffer, headers: Headers): boolean;
+  webhookEnvelope(headers: Headers): InboundEnvelope | null;
+  toChange(topic: string, payload: unknown, triggeredAt: Date | null): StoreChange;
+}
+
+export type StoreApiErrorKind = 'unauthorized' | 'rate_limited' | 'unavailable' | 'rejected';
+
+/**
+ * A failed store call, already stripped of everything secret (no headers, no request
+ * config, no body): safe to log, to keep as lastError, and to fail a job with.
+ */
+export class StoreApiError extends Error {
+  constructor(
+    public readonly kind: StoreApiErrorKind,
+    message: string,
+    public readonly status: number | null = null,
+  ) {
+    super(message);
+    this.name = 'StoreApiError';
+  }
+}
+
+export const STORE_PROVIDERS = Symbol('STORE_PROVIDERS');

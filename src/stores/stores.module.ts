@@ -1,0 +1,42 @@
+import { Module, Type } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { BrandsModule } from '../brands/brands.module';
+import { OAuthCallbackController } from './oauth-callback.controller';
+import { ShopifyProvider } from './providers/shopify/shopify.provider';
+import { STORE_PROVIDERS, StoreProvider } from './providers/store-provider';
+import { StoreConnection } from './store-connection.entity';
+import { StoreConnectionsController } from './store-connections.controller';
+import { StoreConnectionsService } from './store-connections.service';
+import { StoreProviders } from './store-providers';
+import { InboundEventsService } from './webhooks/inbound-events.service';
+import { InboundKicker } from './webhooks/inbound-kicker.service';
+import { StoreWebhooksController } from './webhooks/store-webhooks.controller';
+
+/** Every shop platform Castbridge links to: adding one is a folder in providers/ and a line here. */
+const STORE_PROVIDER_CLASSES: Type<StoreProvider>[] = [ShopifyProvider];
+
+/** Store connections, OAuth, providers and the inbound webhook record: every role. */
+@Module({
+  imports: [TypeOrmModule.forFeature([StoreConnection]), BrandsModule],
+  providers: [
+    ...STORE_PROVIDER_CLASSES,
+    {
+      provide: STORE_PROVIDERS,
+      inject: STORE_PROVIDER_CLASSES,
+      useFactory: (...providers: StoreProvider[]) => providers,
+    },
+    StoreProviders,
+    StoreConnectionsService,
+    InboundEventsService,
+    InboundKicker,
+  ],
+  exports: [StoreProviders, StoreConnectionsService, InboundEventsService, InboundKicker],
+})
+export class StoresModule {}
+
+/** HTTP routes (`api` role): the store-connection API, the OAuth callback, inbound webhooks. */
+@Module({
+  imports: [StoresModule],
+  controllers: [StoreConnectionsController, OAuthCallbackController, StoreWebhooksController],
+})
+export class StoresHttpModule {}

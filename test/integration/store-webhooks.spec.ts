@@ -1,0 +1,384 @@
+import { getDataSourceToken } from '@nestjs/typeorm';
+import { randomUUID } from 'node:crypto';
+import { DataSource } from 'typeorm';
+import { InboundApplier } from '../../src/catalog/inbound-applier.service';
+import { FakeProduct, shopifyTime } from '../support/fake-shopify';
+import { waitFor } from '../support/processes';
+import {
+  CommerceFixture,
+  linkStore,
+  startCommerce,
+  waitForImport,
+  waitForInboundApplied,
+} from '../support/commerce';
+
+describe('inbound Shopify webhooks: verify, record, apply', () => {
+  let f: CommerceFixture;
+  let db: DataSource;
+  let connectionId: string;
+  let url: string;
+
+  beforeAll(async () => {
+    f = await startCommerce({ products: 5 });
+    db = f.t.app.get<DataSource>(getDataSourceToken());
+    connectionId = (await linkStore(f)).connectionId;
+    await waitForImport(f, connectionId);
+    url = `${f.baseUrl}/webhooks/shopify`;
+  });
+  afterAll(() => f.close());
+
+  const products = () => [...f.fake.products.values()];
+  const productByExternal = async (externalId: string | number) => {
+    const [row] = await db.query(`SELECT * FROM products WHERE external_id = $1`, [
+      String(externalId),
+    ]);
+    return row as { id: string; title: string; deleted_at: Date | null } | undefined;
+  };
+  const outbox = (type: string) =>
+    db.query(`SELECT data FROM outbox_events WHERE type = $1 ORDER BY created_at`, [type]);
+  const ok = async (sent: Promise<{ status: number; body: string }>) => {
+    const res = await sent;
+    expect(res.status).toBe(200);
+    return res;
+  };
+  const inboundCount = async () =>
+    (await db.query(`SELECT count(*)::int AS n FROM inbound_events`))[0].n as number;
+
+  it('accepts a signed products/update (row committed before 200), applies it, emits product.updated', async () => {
+    const p = f.fake.updateProduct(products()[0].id, { title: 'Renamed shirt' });
+    const before = await inboundCount();
+    const res = await f.fake.sendWebhook(url, 'products/update', p, { eventId: 'evt-1' });
+    expect(res.status).toBe(200);
+    expect(await inboundCount()).toBe(before + 1);
+    await waitForInboundApplied(f);
+    expect((await productByExternal(p.id))!.title).toBe('Renamed shirt');
+    const events = await outbox('product.updated');
+    expect(events.at(-1).data).toMatchObject({ externalId: String(p.id), title: 'Renamed shirt' });
+    expect(events.at(-1).data.variants).toHaveLength(3);
+  });
+
+  it('ignores a duplicate (same X-Shopify-Event-Id, or same webhook id without one): 200, no effect', async () => {
+    const p = f.fake.updateProduct(products()[1].id, { title: 'Once' });
+    expect(
+      (await f.fake.sendWebhook(url, 'products/update', p, { eventId: 'evt-dup' })).status,
+    ).toBe(200);
+    await waitForInboundApplied(f);
+    const n = (await outbox('product.updated')).length;
+    const dup = await f.fake.sendWebhook(url, 'products/update', p, { eventId: 'evt-dup' });
+    expect(dup.status).toBe(200);
+    expect(JSON.parse(dup.body)).toEqual({ status: 'duplicate' });
+    // Fallback key: X-Shopify-Webhook-Id when there is no event id.
+    const q = f.fake.updateProduct(products()[1].id, { title: 'Twice' });
+    await ok(f.fake.sendWebhook(url, 'products/update', q, { webhookId: 'wh-1' }));
+    const dup2 = await f.fake.sendWebhook(url, 'products/update', q, { webhookId: 'wh-1' });
+    expect(JSON.parse(dup2.body)).toEqual({ status: 'duplicate' });
+    await waitForInboundApplied(f);
+    expect((await outbox('product.updated')).length).toBe(n + 1);
+    const [{ c }] = await db.query(
+      `SELECT count(*)::int AS c FROM inbound_events WHERE event_key IN ('evt-dup', 'wh-1')`,
+    );
+    expect(c).toBe(2);
+  });
+
+  it('never lets an older update overwrite a newer one (out of order)', async () => {
+    const id = products()[2].id;
+    const older = f.fake.updateProduct(id, { title: 'Older' });
+    const newer = f.fake.updateProduct(id, { title: 'Newer' });
+    await ok(f.fake.sendWebhook(url, 'products/update', newer, { eventId: 'evt-new' }));
+    await waitForInboundApplied(f);
+    const n = (await outbox('product.updated')).length;
+    expect(
+      (await f.fake.sendWebhook(url, 'products/update', older, { eventId: 'evt-old' })).status,
+    ).toBe(200);
+    await waitForInboundApplied(f);
+    expect((await productByExternal(id))!.title).toBe('Newer');
+    expect((await outbox('product.updated')).length).toBe(n);
+    const [row] = await db.query(`SELECT outcome FROM inbound_events WHERE event_key = 'evt-old'`);
+    expect(row.outcome).toBe('stale');
+  });
+
+  it('refuses a bad or missing signature with 401 and records nothing', async () => {
+    const before = await inboundCount();
+    const p = f.fake.updateProduct(products()[3].id, { title: 'Forged' });
+    expect((await f.fake.sendWebhook(url, 'products/update', p, { secret: 'wrong' })).status).toBe(
+      401,
+    );
+    // Signed body, then changed.
+    const body = Buffer.from(JSON.stringify(p));
+    const res = await fetch(url, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        'x-shopify-topic': 'products/update',
+        'x-shopify-shop-domain': f.fake.shop,
+        'x-shopify-webhook-id': randomUUID(),
+      },
+      body,
+    });
+    expect(res.status).toBe(401);
+    expect(await inboundCount()).toBe(before);
+    expect((await productByExternal(p.id))!.title).not.toBe('Forged');
+  });
+
+  it('answers 400 for signed but malformed JSON, 404 for an unknown provider; records nothing', async () => {
+    const before = await inboundCount();
+    const bad = await f.fake.sendWebhook(url, 'products/update', null, {
+      rawBody: Buffer.from('{"id": 1,'),
+    });
+    expect(bad.status).toBe(400);
+    expect(JSON.parse(bad.body).error).toBe('VALIDATION_FAILED');
+    const nul = await f.fake.sendWebhook(url, 'products/update', null, {
+      rawBody: Buffer.from('{"id": 1, "title": "a\\u0000b"}'),
+    });
+    expect(nul.status).toBe(400);
+    const other = await f.fake.sendWebhook(`${f.baseUrl}/webhooks/bigcommerce`, 'products/update', {
+      id: 1,
+    });
+    expect(other.status).toBe(404);
+    expect(await inboundCount()).toBe(before);
+  });
+
+  it('answers 413 for a body over 1 MB and records nothing', async () => {
+    const before = await inboundCount();
+    const big = Buffer.from(JSON.stringify({ id: 1, pad: 'x'.repeat(1024 * 1024) }));
+    const res = await f.fake.sendWebhook(url, 'products/update', null, { rawBody: big });
+    expect(res.status).toBe(413);
+    expect(JSON.parse(res.body).error).toBe('PAYLOAD_TOO_LARGE');
+    expect(await inboundCount()).toBe(before);
+  });
+
+  it('products/create and products/delete: product.created, product.deleted, gone from the API', async () => {
+    const p: FakeProduct = f.fake.addProduct({ title: 'Brand new hat', variants: 2 });
+    await ok(f.fake.sendWebhook(url, 'products/create', p));
+    await waitForInboundApplied(f);
+    const created = await productByExternal(p.id);
+    expect(created).toBeDefined();
+    expect((await outbox('product.created')).at(-1).data).toMatchObject({
+      externalId: String(p.id),
+      title: 'Brand new hat',
+    });
+    await f.t.http().get(`/v1/products/${created!.id}`).set(f.auth).expect(200);
+
+    f.fake.deleteProduct(p.id);
+    await ok(
+      f.fake.sendWebhook(
+        url,
+        'products/delete',
+        { id: p.id },
+        { triggeredAt: f.fake.tick().toISOString() },
+      ),
+    );
+    await waitForInboundApplied(f);
+    expect((await outbox('product.deleted')).at(-1).data).toMatchObject({
+      productId: created!.id,
+      externalId: String(p.id),
+    });
+    await f.t.http().get(`/v1/products/${created!.id}`).set(f.auth).expect(404);
+  });
+
+  it('inventory_levels/update sets stock (newer only) and emits inventory.updated', async () => {
+    const p = products()[4];
+    const v = p.variants[0];
+    const at = new Date(Date.now() + 60_000);
+    await ok(
+      f.fake.sendWebhook(url, 'inventory_levels/update', {
+        inventory_item_id: v.inventory_item_id,
+        location_id: 905684977,
+        available: 0,
+        updated_at: shopifyTime(at),
+      }),
+    );
+    await ok(
+      f.fake.sendWebhook(url, 'inventory_levels/update', {
+        inventory_item_id: v.inventory_item_id,
+        location_id: 905684977,
+        available: 99,
+        updated_at: shopifyTime(new Date(at.getTime() - 30_000)),
+      }),
+    );
+    await waitForInboundApplied(f);
+    const prod = await productByExternal(p.id);
+    const api = await f.t.http().get(`/v1/products/${prod!.id}`).set(f.auth).expect(200);
+    const variant = api.body.variants.find(
+      (x: { externalId: string }) => x.externalId === String(v.id),
+    );
+    expect(variant).toMatchObject({ inventoryQuantity: 0, available: false, currency: 'EUR' });
+    const events = await outbox('inventory.updated');
+    expect(events.at(-1).data).toMatchObject({
+      variantId: variant.id,
+      inventoryQuantity: 0,
+      previousQuantity: 5,
+      available: false,
+    });
+    expect(
+      events.filter(
+        (e: { data: { inventoryQuantity: number } }) => e.data.inventoryQuantity === 99,
+      ),
+    ).toHaveLength(0);
+  });
+
+  it('an event that cannot be applied fails alone; the others of its batch apply', async () => {
+    const [, good, , bad] = products();
+    const broken = structuredClone(f.fake.updateProduct(bad.id, { title: 'Broken' }));
+    broken.variants[0].price = '1e15'; // more than numeric(14,2) holds
+    const fine = f.fake.updateProduct(good.id, { title: 'Fine' });
+    await ok(f.fake.sendWebhook(url, 'products/update', broken, { eventId: 'evt-broken' }));
+    await ok(f.fake.sendWebhook(url, 'products/update', fine, { eventId: 'evt-fine' }));
+    await waitFor(
+      async () => {
+        const [row] = await db.query(
+          `SELECT attempts FROM inbound_events WHERE event_key = 'evt-broken'`,
+        );
+        return row.attempts >= 1;
+      },
+      { what: 'the broken event to be tried' },
+    );
+    const [fineRow] = await db.query(
+      `SELECT outcome FROM inbound_events WHERE event_key = 'evt-fine'`,
+    );
+    expect(fineRow.outcome).toBe('updated');
+    expect((await productByExternal(good.id))!.title).toBe('Fine');
+    const [badRow] = await db.query(
+      `SELECT applied_at, last_error FROM inbound_events WHERE event_key = 'evt-broken'`,
+    );
+    expect(badRow.applied_at).toBeNull();
+    expect(badRow.last_error).toMatch(/numeric/);
+    expect((await productByExternal(bad.id))!.title).not.toBe('Broken');
+    // Set it aside so later tests see an empty backlog.
+    await db.query(
+      `UPDATE inbound_events SET applied_at = now(), outcome = 'failed' WHERE event_key = 'evt-broken'`,
+    );
+  });
+
+  it('matches orders placed by Castbridge by store order id; ignores others; newer status only', async () => {
+    const [order] = await db.query(
+      `INSERT INTO orders (partner_id, brand_id, store_connection_id, external_id, status, store_order_id)
+       VALUES ($1, $2, $3, 'partner-order-1', 'placed', '450789469') RETURNING id`,
+      [f.partner.id, f.brandId, connectionId],
+    );
+    const t0 = Date.now();
+    const order1 = (financial: string, at: number, extra: Record<string, unknown> = {}) => ({
+      id: 450789469,
+      financial_status: financial,
+      fulfillment_status: null,
+      cancelled_at: null,
+      updated_at: shopifyTime(new Date(at)),
+      ...extra,
+    });
+    await ok(f.fake.sendWebhook(url, 'orders/paid', order1('paid', t0 + 2000)));
+    await ok(f.fake.sendWebhook(url, 'orders/updated', order1('pending', t0 + 1000))); // older: ignored
+    await ok(f.fake.sendWebhook(url, 'orders/create', { ...order1('paid', t0), id: 999 })); // not ours
+    await waitForInboundApplied(f);
+    let [row] = await db.query(`SELECT status FROM orders WHERE id = $1`, [order.id]);
+    expect(row.status).toBe('paid');
+    await ok(
+      f.fake.sendWebhook(url, 'refunds/create', {
+        id: 5,
+        order_id: 450789469,
+        created_at: shopifyTime(new Date(t0 + 3000)),
+      }),
+    );
+    await waitForInboundApplied(f);
+    [row] = await db.query(`SELECT status FROM orders WHERE id = $1`, [order.id]);
+    expect(row.status).toBe('refunded');
+    const events = await outbox('order.updated');
+    expect(events.map((e: { data: { status: string } }) => e.data.status)).toEqual([
+      'paid',
+      'refunded',
+    ]);
+    expect(events[0].data).toMatchObject({
+      orderId: order.id,
+      externalId: 'partner-order-1',
+      storeOrderId: '450789469',
+      previousStatus: 'placed',
+    });
+  });
+
+  it('prunes applied events past the dedupe window, never pending ones', async () => {
+    await db.query(
+      `INSERT INTO inbound_events (provider, event_key, shop, topic, payload, received_at, applied_at)
+       VALUES ('shopify', 'old-applied', 'x.myshopify.com', 't', '{}', now() - interval '8 days', now() - interval '8 days'),
+              ('shopify', 'old-pending', 'x.myshopify.com', 't', '{}', now() - interval '8 days', NULL)`,
+    );
+    const { deleted } = await f.t.app.get(InboundApplier).prune(7);
+    const left = await db.query(
+      `SELECT event_key, applied_at FROM inbound_events WHERE event_key LIKE 'old-%'`,
+    );
+    expect(left.map((r: { event_key: string }) => r.event_key)).not.toContain('old-applied');
+    // The pending one stays (unless a sweep applied it in between, and then it was old).
+    if (deleted === 1) expect(left).toEqual([{ event_key: 'old-pending', applied_at: null }]);
+    await db.query(`DELETE FROM inbound_events WHERE event_key = 'old-pending'`);
+  });
+
+  it('serves the catalog with cursor pagination and a title search', async () => {
+    const page1 = await f.t
+      .http()
+      .get(`/v1/brands/${f.brandId}/products?limit=2`)
+      .set(f.auth)
+      .expect(200);
+    expect(page1.body.data).toHaveLength(2);
+    expect(page1.body.nextCursor).toBeTruthy();
+    const seen = new Set<string>(page1.body.data.map((p: { id: string }) => p.id));
+    let cursor = page1.body.nextCursor;
+    while (cursor) {
+      const next = await f.t
+        .http()
+        .get(`/v1/brands/${f.brandId}/products`)
+        .query({ limit: 2, cursor })
+        .set(f.auth)
+        .expect(200);
+      for (const p of next.body.data) {
+        expect(seen.has(p.id)).toBe(false);
+        seen.add(p.id);
+      }
+      cursor = next.body.nextCursor;
+    }
+    expect(seen.size).toBe(5);
+    const found = await f.t
+      .http()
+      .get(`/v1/brands/${f.brandId}/products`)
+      .query({ q: 'renamed' })
+      .set(f.auth)
+      .expect(200);
+    expect(found.body.data.map((p: { title: string }) => p.title)).toEqual(['Renamed shirt']);
+    const none = await f.t
+      .http()
+      .get(`/v1/brands/${f.brandId}/products`)
+      .query({ q: '%' })
+      .set(f.auth)
+      .expect(200);
+    expect(none.body.data).toEqual([]);
+    await f.t
+      .http()
+      .get(`/v1/brands/${f.brandId}/products`)
+      .query({ cursor: 'garbage' })
+      .set(f.auth)
+      .expect(400);
+  });
+
+  it('a 401 from the store marks the connection needs_relink (and announces it)', async () => {
+    f.fake.revokeAllTokens();
+    await f.t.http().post(`/v1/store-connections/${connectionId}/sync`).set(f.auth).expect(202);
+    const c = await waitFor(
+      async () => {
+        const r = await f.t.http().get(`/v1/store-connections/${connectionId}`).set(f.auth);
+        return r.body.status === 'needs_relink' ? r.body : null;
+      },
+      { what: 'needs_relink' },
+    );
+    expect(c.sync.lastError).toContain('401');
+    expect((await outbox('store_connection.needs_relink')).at(-1).data).toMatchObject({
+      storeConnectionId: connectionId,
+    });
+  });
+
+  it('app/uninstalled revokes the connection and forgets the token', async () => {
+    await ok(f.fake.sendWebhook(url, 'app/uninstalled', { id: 1, domain: f.fake.shop }));
+    await waitForInboundApplied(f);
+    const [row] = await db.query(
+      `SELECT status, access_token_sealed FROM store_connections WHERE id = $1`,
+      [connectionId],
+    );
+    expect(row).toEqual({ status: 'revoked', access_token_sealed: null });
+  });
+});

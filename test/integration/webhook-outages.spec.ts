@@ -1,0 +1,131 @@
+import { getDataSourceToken } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import {
+  CommerceFixture,
+  linkStore,
+  startCommerce,
+  waitForImport,
+  waitForInboundApplied,
+} from '../support/commerce';
+import { TcpProxy } from '../support/tcp-proxy';
+import { uniqueName } from '../support/test-env';
+
+/**
+ * Postgres or Redis goes away while webhooks arrive: every webhook is answered either
+ * 200 (and then it is applied, whatever happens next) or 5xx (and the store sends it
+ * again); none answered 200 is lost.
+ */
+describe('webhooks while Postgres or Redis is unavailable', () => {
+  let f: CommerceFixture;
+  let db: DataSource;
+  let pgProxy: TcpProxy;
+  let redisProxy: TcpProxy;
+  let url: string;
+  /** The last title each product was sent with, among webhooks answered 200. */
+  const acceptedTitle = new Map<number, string>();
+  let seq = 0;
+
+  beforeAll(async () => {
+    pgProxy = await new TcpProxy('127.0.0.1', 5432).start();
+    redisProxy = await new TcpProxy('127.0.0.1', 6379).start();
+    f = await startCommerce({
+      products: 20,
+      env: {
+        DATABASE_URL: `postgres://postgres@127.0.0.1:${pgProxy.port}/${uniqueName('cbt')}`,
+        REDIS_URL: `redis://127.0.0.1:${redisProxy.port}`,
+      },
+    });
+    db = f.t.app.get<DataSource>(getDataSourceToken());
+    const { connectionId } = await linkStore(f);
+    await waitForImport(f, connectionId);
+    url = `${f.baseUrl}/webhooks/shopify`;
+  });
+  afterAll(async () => {
+    pgProxy.restore();
+    redisProxy.restore();
+    await f.close();
+    await pgProxy.close();
+    await redisProxy.close();
+  });
+
+  /** Sends one product update; remembers it when answered 200. */
+  async function send(
+    i: number,
+    eventId = `evt-${++seq}`,
+  ): Promise<{ status: number; eventId: string; ms: number }> {
+    const id = [...f.fake.products.keys()][i];
+    const p = f.fake.updateProduct(id, { title: `title ${seq}` });
+    const t0 = Date.now();
+    const res = await f.fake.sendWebhook(url, 'products/update', p, { eventId });
+    if (res.status === 200) acceptedTitle.set(id, p.title);
+    return { status: res.status, eventId, ms: Date.now() - t0 };
+  }
+
+  async function resend(eventId: string, i: number): Promise<number> {
+    const id = [...f.fake.products.keys()][i];
+    const p = structuredClone(f.fake.products.get(id)!);
+    const res = await f.fake.sendWebhook(url, 'products/update', p, { eventId });
+    if (res.status === 200) acceptedTitle.set(id, p.title);
+    return res.status;
+  }
+
+  it('accepts while both are up', async () => {
+    for (let i = 0; i < 5; i++) expect((await send(i)).status).toBe(200);
+  });
+
+  it('Redis down: 503 within about a second; the store’s retry after recovery is accepted; nothing lost', async () => {
+    redisProxy.cut();
+    await new Promise((r) => setTimeout(r, 200));
+    const failed: Array<{ eventId: string; i: number }> = [];
+    for (let i = 5; i < 10; i++) {
+      const r = await send(i);
+      expect(r.status).toBe(503);
+      expect(r.ms).toBeLessThan(2500);
+      failed.push({ eventId: r.eventId, i });
+    }
+    redisProxy.restore();
+    // The store retries each one until it gets a 2xx.
+    for (const { eventId, i } of failed) {
+      let status = 0;
+      for (let attempt = 0; attempt < 50 && status !== 200; attempt++) {
+        status = await resend(eventId, i);
+        if (status !== 200) await new Promise((r) => setTimeout(r, 200));
+      }
+      expect(status).toBe(200);
+    }
+  });
+
+  it('Postgres down: 503, nothing recorded; the retry after recovery is accepted; nothing lost', async () => {
+    pgProxy.cut();
+    const failed: Array<{ eventId: string; i: number }> = [];
+    for (let i = 10; i < 15; i++) {
+      const r = await send(i);
+      expect(r.status).toBeGreaterThanOrEqual(500);
+      failed.push({ eventId: r.eventId, i });
+    }
+    pgProxy.restore();
+    for (const { eventId, i } of failed) {
+      let status = 0;
+      for (let attempt = 0; attempt < 50 && status !== 200; attempt++) {
+        status = await resend(eventId, i);
+        if (status !== 200) await new Promise((r) => setTimeout(r, 200));
+      }
+      expect(status).toBe(200);
+    }
+  });
+
+  it('every webhook answered 200 ends up applied', async () => {
+    await waitForInboundApplied(f, 60_000);
+    for (const [id, title] of acceptedTitle) {
+      const [row] = await db.query(`SELECT title FROM products WHERE external_id = $1`, [
+        String(id),
+      ]);
+      expect(row.title).toBe(title);
+    }
+    expect(acceptedTitle.size).toBe(15);
+    const [{ n }] = await db.query(
+      `SELECT count(*)::int AS n FROM inbound_events WHERE outcome = 'failed'`,
+    );
+    expect(n).toBe(0);
+  });
+});
