@@ -554,10 +554,18 @@ async function runCastbridge(n: number, sink: Nginx): Promise<Measurement> {
     app = await spawnCastbridge(env);
     track(app.child);
     const a = app;
-    await waitFor(async () => (await fetch(`${a.baseUrl}/health/ready`)).status === 200, {
-      what: 'castbridge ready',
-      timeoutMs: 60_000,
+    // Fails at once when the process dies (e.g. dist/ missing while being rebuilt).
+    const died = a.exited.then((code) => {
+      throw new Error(`castbridge exited (${code}) before ready:\n${a.output().slice(-2000)}`);
     });
+    died.catch(() => undefined);
+    await Promise.race([
+      died,
+      waitFor(async () => (await fetch(`${a.baseUrl}/health/ready`)).status === 200, {
+        what: 'castbridge ready',
+        timeoutMs: 60_000,
+      }),
+    ]);
     const partner = (await (
       await fetch(`${a.baseUrl}/v1/admin/partners`, {
         method: 'POST',

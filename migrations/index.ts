@@ -1,6 +1,7 @@
 import { Initial1795462651781 } from './1795462651781-initial';
 import { Streaming1795470000000 } from './1795470000000-streaming';
 import { Webhooks1795490000000 } from './1795490000000-webhooks';
+import { Pins1795500000000 } from './1795500000000-pins';
 import { Commerce1795480000000 } from './1795480000000-commerce';
 
 /**
@@ -13,4 +14,5 @@ export const MIGRATIONS: Function[] = [
   Streaming1795470000000,
   Commerce1795480000000,
   Webhooks1795490000000,
+  Pins1795500000000,
 ];

@@ -12,6 +12,7 @@ import { DestinationsHttpModule, DestinationsModule } from './destinations/desti
 import { IngestServerModule, SessionsHttpModule, SessionsModule } from './ingest/ingest.module';
 import { MediaModule } from './ingest/media.module';
 import { PlaybackHttpModule } from './playback/playback.module';
+import { ShoppingHttpModule, ShoppingModule } from './shopping/shopping.module';
 import { RelayModule } from './relay/relay.module';
 import { RelayWorkerModule } from './relay/relay-worker.module';
 import {
@@ -51,6 +52,7 @@ export class AppModule {
       SessionsModule,
       StoresModule,
       CatalogModule,
+      ShoppingModule,
       OpsModule.forRoot(config),
     ];
     const providers = [];
@@ -62,6 +64,7 @@ export class AppModule {
         DestinationsHttpModule,
         SessionsHttpModule,
         PlaybackHttpModule,
+        ShoppingHttpModule,
         NotificationsHttpModule,
         StoresHttpModule,
         CatalogHttpModule,

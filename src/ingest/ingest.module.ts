@@ -1,12 +1,13 @@
 import { Module } from '@nestjs/common';
 import { RelayModule } from '../relay/relay.module';
+import { ShoppingModule } from '../shopping/shopping.module';
 import { IngestService } from './ingest.service';
 import { SessionsController } from './sessions.controller';
 import { SessionsService } from './sessions.service';
 
 /** Sessions (every role). */
 @Module({
-  imports: [RelayModule],
+  imports: [RelayModule, ShoppingModule],
   providers: [SessionsService],
   exports: [SessionsService],
 })

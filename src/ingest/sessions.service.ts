@@ -5,6 +5,7 @@ import { AppError } from '../common/errors';
 import { decodeCursor, encodeCursor, isUuid, Page } from '../common/pagination';
 import { OutboxService } from '../notifications/outbox.service';
 import { RelayOrchestrator } from '../relay/relay-orchestrator.service';
+import { PinsService } from '../shopping/pins.service';
 import { Relay } from '../relay/relay.entity';
 import { Session } from './session.entity';
 import { SessionDto } from './session.dto';
@@ -18,6 +19,7 @@ export class SessionsService {
     @InjectDataSource() private readonly db: DataSource,
     private readonly outbox: OutboxService,
     private readonly relays: RelayOrchestrator,
+    private readonly pins: PinsService,
   ) {}
 
   async get(partnerId: string, id: string): Promise<Session> {
@@ -102,6 +104,7 @@ export class SessionsService {
           order: { since: 'ASC' },
         })
       : [];
+    const pins = await this.pins.of(ids);
     return sessions.map((s) => ({
       id: s.id,
       channelId: s.channelId,
@@ -128,7 +131,7 @@ export class SessionsService {
           bitrateKbps: r.bitrateKbps,
           bytesSent: Number(r.bytesSent),
         })),
-      pins: [],
+      pins: pins.get(s.id) ?? [],
     }));
   }
 }

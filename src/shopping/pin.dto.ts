@@ -1,0 +1,8 @@
+import { ApiProperty } from '@nestjs/swagger';
+import { IsUUID } from 'class-validator';
+
+export class PinProductDto {
+  @ApiProperty({ format: 'uuid', description: 'a product of the channel’s brand' })
+  @IsUUID()
+  productId: string;
+}
