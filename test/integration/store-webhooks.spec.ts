@@ -131,11 +131,20 @@ describe('inbound Shopify webhooks: verify, record, apply', () => {
       rawBody: Buffer.from('{"id": 1, "title": "a\\u0000b"}'),
     });
     expect(nul.status).toBe(400);
+    // A lone surrogate escape: valid for JSON.parse, refused by jsonb; concurrent good ones pass.
+    const [surrogate, good] = await Promise.all([
+      f.fake.sendWebhook(url, 'products/update', null, {
+        rawBody: Buffer.from('{"id": 1, "title": "\\ud800"}'),
+      }),
+      f.fake.sendWebhook(url, 'shop/update', { id: 2 }, { eventId: 'evt-neighbour' }),
+    ]);
+    expect(surrogate.status).toBe(400);
+    expect(good.status).toBe(200);
     const other = await f.fake.sendWebhook(`${f.baseUrl}/webhooks/bigcommerce`, 'products/update', {
       id: 1,
     });
     expect(other.status).toBe(404);
-    expect(await inboundCount()).toBe(before);
+    expect(await inboundCount()).toBe(before + 1);
   });
 
   it('answers 413 for a body over 1 MB and records nothing', async () => {
