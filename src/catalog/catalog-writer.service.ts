@@ -329,7 +329,10 @@ export class CatalogWriter {
     }
     const r = rows[0];
     if (r.previous !== r.status) {
-      await this.outbox.record(m, conn.partnerId, 'order.updated', {
+      // The store confirming an order still pending on our side is its placement.
+      const type =
+        r.previous === 'pending' && r.status === 'placed' ? 'order.placed' : 'order.updated';
+      await this.outbox.record(m, conn.partnerId, type, {
         orderId: r.id,
         externalId: r.external_id,
         brandId: conn.brandId,

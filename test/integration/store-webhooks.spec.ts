@@ -226,6 +226,30 @@ describe('inbound Shopify webhooks: verify, record, apply', () => {
     ).toHaveLength(0);
   });
 
+  it('orders/create for an order still pending on our side records order.placed', async () => {
+    const [order] = await db.query(
+      `INSERT INTO orders (partner_id, brand_id, store_connection_id, external_id, status, store_order_id)
+       VALUES ($1, $2, $3, 'partner-order-2', 'pending', '820982911') RETURNING id`,
+      [f.partner.id, f.brandId, connectionId],
+    );
+    await ok(
+      f.fake.sendWebhook(url, 'orders/create', {
+        id: 820982911,
+        financial_status: 'pending',
+        updated_at: shopifyTime(new Date()),
+      }),
+    );
+    await waitForInboundApplied(f);
+    const [row] = await db.query(`SELECT status FROM orders WHERE id = $1`, [order.id]);
+    expect(row.status).toBe('placed');
+    const placed = await outbox('order.placed');
+    expect(placed.at(-1).data).toMatchObject({
+      orderId: order.id,
+      status: 'placed',
+      previousStatus: 'pending',
+    });
+  });
+
   it('an event that cannot be applied fails alone; the others of its batch apply', async () => {
     const [, good, , bad] = products();
     const broken = structuredClone(f.fake.updateProduct(bad.id, { title: 'Broken' }));
