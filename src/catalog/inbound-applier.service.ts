@@ -56,9 +56,9 @@ export class InboundApplier {
             rows.map((r) => r.id),
             outcomes,
           );
-          applied += rows.length;
           return rows.map((r) => r.id);
         });
+        applied += ids.length;
       } catch {
         // One event failed and took the batch down with it: redo it one event at a time.
         const r = await this.drainOneByOne(lastId);
