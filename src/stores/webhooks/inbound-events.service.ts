@@ -22,6 +22,8 @@ interface Waiting {
 const MAX_BATCH = 500;
 /** INSERTs in flight at once (the pool has 20 connections, shared with everything else). */
 const MAX_IN_FLIGHT = 4;
+/** Webhooks waiting for an INSERT beyond this are refused (503: the store retries). */
+const MAX_WAITING = 10_000;
 
 /**
  * The durable record of inbound store webhooks: one row per provider event id (a unique
@@ -42,6 +44,11 @@ export class InboundEventsService {
     // Postgres' jsonb refuses \u0000; refuse it here so it cannot fail a whole batch.
     if (rawJson.includes('\\u0000')) {
       return Promise.reject(AppError.validation('body', 'body is not storable JSON (\\u0000)'));
+    }
+    if (this.queue.length >= MAX_WAITING) {
+      return Promise.reject(
+        new AppError(ErrorCode.ServiceUnavailable, 'too many events waiting; retry later'),
+      );
     }
     return new Promise((resolve, reject) => {
       this.queue.push({ provider, env, rawJson, resolve, reject });
