@@ -19,6 +19,8 @@ export interface UpsertResult {
   updated: number;
   /** Versions older than (or as old as) what is stored: left alone. */
   stale: number;
+  /** The versions written, by external id: which one (its updatedAt) and how. */
+  written: Map<string, { updatedAt: Date; how: 'created' | 'updated' }>;
 }
 
 /** Keeps the newest version of each product of a batch (a product may appear twice). */
@@ -52,7 +54,7 @@ export class CatalogWriter {
     { emitEvents }: { emitEvents: boolean },
   ): Promise<UpsertResult> {
     const products = newestPerProduct(input);
-    if (products.length === 0) return { created: 0, updated: 0, stale: 0 };
+    if (products.length === 0) return { created: 0, updated: 0, stale: 0, written: new Map() };
 
     // Quantities before the change, for inventory.updated (rows locked by the upsert below
     // are locked here first, so the comparison is against what the upsert replaces).
@@ -92,7 +94,9 @@ export class CatalogWriter {
         products.map((p) => p.updatedAt.toISOString()),
       ],
     );
-    if (fresh.length === 0) return { created: 0, updated: 0, stale: products.length };
+    if (fresh.length === 0) {
+      return { created: 0, updated: 0, stale: products.length, written: new Map() };
+    }
 
     const idOf = new Map(fresh.map((r) => [r.external_id, r.id]));
     const cols = {
@@ -203,7 +207,22 @@ export class CatalogWriter {
         }
       }
     }
-    return { created, updated: fresh.length - created, stale: products.length - fresh.length };
+    const versionOf = new Map(products.map((p) => [p.externalId, p.updatedAt]));
+    const written = new Map(
+      fresh.map((r) => [
+        r.external_id,
+        {
+          updatedAt: versionOf.get(r.external_id)!,
+          how: r.inserted ? ('created' as const) : ('updated' as const),
+        },
+      ]),
+    );
+    return {
+      created,
+      updated: fresh.length - created,
+      stale: products.length - fresh.length,
+      written,
+    };
   }
 
   /** products/delete: marks it deleted unless a newer version is stored. */
@@ -310,7 +329,10 @@ export class CatalogWriter {
     }
     const r = rows[0];
     if (r.previous !== r.status) {
-      await this.outbox.record(m, conn.partnerId, 'order.updated', {
+      // The store confirming an order still pending on our side is its placement.
+      const type =
+        r.previous === 'pending' && r.status === 'placed' ? 'order.placed' : 'order.updated';
+      await this.outbox.record(m, conn.partnerId, type, {
         orderId: r.id,
         externalId: r.external_id,
         brandId: conn.brandId,

@@ -1,6 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
+import type { StoreChange, StoreProduct } from '../stores/providers/store-provider';
 import { StoreConnection } from '../stores/store-connection.entity';
 import { StoreConnectionsService } from '../stores/store-connections.service';
 import { StoreProviders } from '../stores/store-providers';
@@ -49,17 +50,15 @@ export class InboundApplier {
         // Fast path: the whole batch in one transaction, marked applied in one statement.
         ids = await this.db.transaction(async (m) => {
           const rows = await this.claim(m, lastId);
-          const conns = new Map<string, StoreConnection | null>();
-          const outcomes: string[] = [];
-          for (const row of rows) outcomes.push(await this.applyOne(m, row, conns));
+          const outcomes = await this.applyBatch(m, rows);
           await this.markApplied(
             m,
             rows.map((r) => r.id),
             outcomes,
           );
-          applied += rows.length;
           return rows.map((r) => r.id);
         });
+        applied += ids.length;
       } catch {
         // One event failed and took the batch down with it: redo it one event at a time.
         const r = await this.drainOneByOne(lastId);
@@ -145,11 +144,54 @@ export class InboundApplier {
     });
   }
 
-  private async applyOne(
+  /**
+   * Applies a batch in one go: the product versions of all its events are written with one
+   * bulk upsert per connection (the newest of each product wins, as the freshness guard
+   * would decide anyway); the other events one by one. Every write is guarded by store
+   * time, so the order inside a batch does not change the result.
+   */
+  private async applyBatch(m: EntityManager, rows: InboundRow[]): Promise<string[]> {
+    const conns = new Map<string, StoreConnection | null>();
+    const outcomes: string[] = new Array<string>(rows.length);
+    const upserts = new Map<
+      string,
+      { conn: StoreConnection; items: Array<{ i: number; product: StoreProduct }> }
+    >();
+    for (const [i, row] of rows.entries()) {
+      const resolved = await this.resolve(m, row, conns);
+      if (typeof resolved === 'string') {
+        outcomes[i] = resolved;
+        continue;
+      }
+      const { conn, change } = resolved;
+      if (change.kind !== 'product.upsert') {
+        outcomes[i] = await this.applyChange(m, conn, change, conns, row);
+        continue;
+      }
+      const group = upserts.get(conn.id) ?? { conn, items: [] };
+      group.items.push({ i, product: change.product });
+      upserts.set(conn.id, group);
+    }
+    for (const { conn, items } of upserts.values()) {
+      const r = await this.writer.upsertProducts(
+        m,
+        conn,
+        items.map((x) => x.product),
+        { emitEvents: true },
+      );
+      for (const { i, product } of items) {
+        const w = r.written.get(product.externalId);
+        outcomes[i] = w && w.updatedAt.getTime() === product.updatedAt.getTime() ? w.how : 'stale';
+      }
+    }
+    return outcomes;
+  }
+
+  private async resolve(
     m: EntityManager,
     row: InboundRow,
     conns: Map<string, StoreConnection | null>,
-  ): Promise<string> {
+  ): Promise<string | { conn: StoreConnection; change: StoreChange }> {
     const provider = this.providers.find(row.provider);
     if (!provider) return 'ignored: unknown provider';
     const key = `${row.provider}|${row.shop}`;
@@ -163,6 +205,26 @@ export class InboundApplier {
       row.payload,
       row.triggered_at ? new Date(row.triggered_at) : null,
     );
+    return { conn, change };
+  }
+
+  private async applyOne(
+    m: EntityManager,
+    row: InboundRow,
+    conns: Map<string, StoreConnection | null>,
+  ): Promise<string> {
+    const resolved = await this.resolve(m, row, conns);
+    if (typeof resolved === 'string') return resolved;
+    return this.applyChange(m, resolved.conn, resolved.change, conns, row);
+  }
+
+  private async applyChange(
+    m: EntityManager,
+    conn: StoreConnection,
+    change: StoreChange,
+    conns: Map<string, StoreConnection | null>,
+    row: InboundRow,
+  ): Promise<string> {
     switch (change.kind) {
       case 'product.upsert': {
         const r = await this.writer.upsertProducts(m, conn, [change.product], { emitEvents: true });
@@ -186,7 +248,8 @@ export class InboundApplier {
         return this.writer.setOrderStatus(m, conn, change.storeOrderId, change.status, change.at);
       case 'app.uninstalled':
         await this.connections.markRevoked(m, conn.id);
-        conns.set(key, null);
+        // Later events of this shop in the batch find no connection.
+        conns.set(`${row.provider}|${row.shop}`, null);
         return 'revoked';
       case 'ignored':
         return `ignored: ${change.reason}`;

@@ -131,11 +131,20 @@ describe('inbound Shopify webhooks: verify, record, apply', () => {
       rawBody: Buffer.from('{"id": 1, "title": "a\\u0000b"}'),
     });
     expect(nul.status).toBe(400);
+    // A lone surrogate escape: valid for JSON.parse, refused by jsonb; concurrent good ones pass.
+    const [surrogate, good] = await Promise.all([
+      f.fake.sendWebhook(url, 'products/update', null, {
+        rawBody: Buffer.from('{"id": 1, "title": "\\ud800"}'),
+      }),
+      f.fake.sendWebhook(url, 'shop/update', { id: 2 }, { eventId: 'evt-neighbour' }),
+    ]);
+    expect(surrogate.status).toBe(400);
+    expect(good.status).toBe(200);
     const other = await f.fake.sendWebhook(`${f.baseUrl}/webhooks/bigcommerce`, 'products/update', {
       id: 1,
     });
     expect(other.status).toBe(404);
-    expect(await inboundCount()).toBe(before);
+    expect(await inboundCount()).toBe(before + 1);
   });
 
   it('answers 413 for a body over 1 MB and records nothing', async () => {
@@ -215,6 +224,30 @@ describe('inbound Shopify webhooks: verify, record, apply', () => {
         (e: { data: { inventoryQuantity: number } }) => e.data.inventoryQuantity === 99,
       ),
     ).toHaveLength(0);
+  });
+
+  it('orders/create for an order still pending on our side records order.placed', async () => {
+    const [order] = await db.query(
+      `INSERT INTO orders (partner_id, brand_id, store_connection_id, external_id, status, store_order_id)
+       VALUES ($1, $2, $3, 'partner-order-2', 'pending', '820982911') RETURNING id`,
+      [f.partner.id, f.brandId, connectionId],
+    );
+    await ok(
+      f.fake.sendWebhook(url, 'orders/create', {
+        id: 820982911,
+        financial_status: 'pending',
+        updated_at: shopifyTime(new Date()),
+      }),
+    );
+    await waitForInboundApplied(f);
+    const [row] = await db.query(`SELECT status FROM orders WHERE id = $1`, [order.id]);
+    expect(row.status).toBe('placed');
+    const placed = await outbox('order.placed');
+    expect(placed.at(-1).data).toMatchObject({
+      orderId: order.id,
+      status: 'placed',
+      previousStatus: 'pending',
+    });
   });
 
   it('an event that cannot be applied fails alone; the others of its batch apply', async () => {

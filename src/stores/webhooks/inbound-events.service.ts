@@ -22,6 +22,8 @@ interface Waiting {
 const MAX_BATCH = 500;
 /** INSERTs in flight at once (the pool has 20 connections, shared with everything else). */
 const MAX_IN_FLIGHT = 4;
+/** Webhooks waiting for an INSERT beyond this are refused (503: the store retries). */
+const MAX_WAITING = 10_000;
 
 /**
  * The durable record of inbound store webhooks: one row per provider event id (a unique
@@ -37,10 +39,16 @@ export class InboundEventsService {
 
   constructor(@InjectDataSource() private readonly db: DataSource) {}
 
+  /** `rawJson` must be valid JSON (the caller parsed it): it is embedded as it is. */
   record(provider: string, env: InboundEnvelope, rawJson: string): Promise<RecordOutcome> {
     // Postgres' jsonb refuses \u0000; refuse it here so it cannot fail a whole batch.
     if (rawJson.includes('\\u0000')) {
       return Promise.reject(AppError.validation('body', 'body is not storable JSON (\\u0000)'));
+    }
+    if (this.queue.length >= MAX_WAITING) {
+      return Promise.reject(
+        new AppError(ErrorCode.ServiceUnavailable, 'too many events waiting; retry later'),
+      );
     }
     return new Promise((resolve, reject) => {
       this.queue.push({ provider, env, rawJson, resolve, reject });
@@ -75,27 +83,41 @@ export class InboundEventsService {
     const rows = [...first.values()];
     let result: Array<{ provider: string; event_key: string; inserted: boolean; applied: boolean }>;
     try {
+      // One JSON document for the whole batch: the payloads are embedded as they came (they
+      // are valid JSON), so nothing is escaped or re-serialised on the way to Postgres.
+      const doc = `[${rows
+        .map(
+          (w) =>
+            `{"p":${JSON.stringify(w.provider)},"k":${JSON.stringify(w.env.eventKey)},` +
+            `"s":${JSON.stringify(w.env.shop)},"t":${JSON.stringify(w.env.topic)},` +
+            `"a":${w.env.triggeredAt ? `"${w.env.triggeredAt.toISOString()}"` : 'null'},"b":${w.rawJson}}`,
+        )
+        .join(',')}]`;
       // DO UPDATE (a no-op on the key) rather than DO NOTHING, so a duplicate tells its state.
       result = await this.db.query(
         `INSERT INTO inbound_events AS e (provider, event_key, shop, topic, triggered_at, payload)
-         SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::jsonb[])
+         SELECT x->>'p', x->>'k', x->>'s', x->>'t', (x->>'a')::timestamptz, x->'b'
+           FROM jsonb_array_elements($1::jsonb) AS x
          ON CONFLICT (provider, event_key) DO UPDATE SET event_key = e.event_key
          RETURNING e.provider, e.event_key, (xmax = 0) AS inserted, (applied_at IS NOT NULL) AS applied`,
-        [
-          rows.map((w) => w.provider),
-          rows.map((w) => w.env.eventKey),
-          rows.map((w) => w.env.shop),
-          rows.map((w) => w.env.topic),
-          rows.map((w) => (w.env.triggeredAt ? w.env.triggeredAt.toISOString() : null)),
-          rows.map((w) => w.rawJson),
-        ],
+        [doc],
       );
-    } catch {
-      const err = new AppError(
-        ErrorCode.ServiceUnavailable,
-        'the event could not be recorded; retry later',
-      );
-      for (const w of batch) w.reject(err);
+    } catch (err) {
+      const code = (err as { code?: string }).code;
+      const refused = code === '22P02' || code === '22P05';
+      if (refused && batch.length > 1) {
+        // A payload Postgres' jsonb refuses (e.g. a lone surrogate escape) must not take its
+        // neighbours down: record them one by one, so only that one is refused.
+        for (const w of batch) await this.flush([w]);
+        return;
+      }
+      const refusal = refused
+        ? AppError.validation('body', 'body is not storable JSON')
+        : new AppError(
+            ErrorCode.ServiceUnavailable,
+            'the event could not be recorded; retry later',
+          );
+      for (const w of batch) w.reject(refusal);
       return;
     }
     const outcome = new Map<string, RecordOutcome>();

@@ -10,7 +10,7 @@ function fakeQueue(status = 'ready') {
   return { queue: queue as unknown as Queue & { add: jest.Mock }, adds };
 }
 
-const tick = () => new Promise((r) => setImmediate(r));
+const tick = () => new Promise((r) => setTimeout(r, 30));
 
 describe('InboundKicker', () => {
   it('coalesces concurrent kicks; a kick during an enqueue gets the next one', async () => {

@@ -7,32 +7,36 @@ import { JOBS, QueueName } from '../../queues/queue-registry';
 /** A webhook waits at most this long for Redis before answering 503. */
 export const KICK_TIMEOUT_MS = 1000;
 
+/** At most one wake-up job per this interval per process (each job drains everything). */
+export const KICK_MIN_INTERVAL_MS = 10;
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
 /**
  * Wakes the appliers after inbound events are committed. One `catalog.apply-inbound` job
- * drains every pending event, so concurrent webhooks share jobs: while one enqueue is in
- * flight, callers wait for the next one, which starts after it (so it is enqueued after
- * their rows were committed). A few jobs per Redis round trip, however many webhooks.
+ * drains every pending event, so webhooks share jobs: a caller joins the next enqueue that
+ * has not started yet (it starts after the caller's row was committed, so it covers it).
+ * Enqueues run one at a time, at least KICK_MIN_INTERVAL_MS apart: however many webhooks
+ * arrive, the workers see at most ~100 jobs/s per api process, each applying a batch.
  */
 @Injectable()
 export class InboundKicker {
-  private inFlight: Promise<void> | null = null;
-  private next: Promise<void> | null = null;
+  /** Resolves when the next enqueue may start. */
+  private gate: Promise<void> = Promise.resolve();
+  /** The next enqueue, not started yet, shared by every caller until it starts. */
+  private pending: Promise<void> | null = null;
 
   constructor(@InjectQueue(QueueName.InboundEvents) private readonly queue: Queue) {}
 
   kick(): Promise<void> {
-    if (!this.inFlight) {
-      this.inFlight = this.enqueue().finally(() => (this.inFlight = null));
-      return this.inFlight;
-    }
-    if (!this.next) {
-      const after = this.inFlight.catch(() => undefined);
-      this.next = after.then(() => {
-        this.next = null;
-        return this.kick();
-      });
-    }
-    return this.next;
+    if (this.pending) return this.pending;
+    const next = this.gate.then(() => {
+      this.pending = null;
+      return this.enqueue();
+    });
+    this.pending = next;
+    this.gate = next.catch(() => undefined).then(() => sleep(KICK_MIN_INTERVAL_MS));
+    return next;
   }
 
   private async enqueue(): Promise<void> {
