@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -19,13 +19,16 @@ import { buildRelayCommand, scrub, secretsOfUrl } from './ffmpeg-command';
 import { FfmpegRunner } from './ffmpeg-runner';
 import { Relay } from './relay.entity';
 import { ffmpegTransport, pushTransport, RelayTransport } from './relay-transports';
+import { RelayPulse, RelayWatch } from './relay-watch';
 import { RelayFence, RelayPatch, transitionRelay } from './relay-states';
 import type { RelayState } from './relay.entity';
 
-/** How often a run re-reads its relay, session and destination (live changes ≤ 3 s). */
+/** How often the runs of this process re-read their rows (live changes ≤ 3 s). */
 const WATCH_MS = 1000;
-/** Progress is written at most this often. */
+/** Progress (bitrate, bytes) written to Postgres at most this often, for all runs at once. */
 const PROGRESS_WRITE_MS = 2000;
+/** Job progress (the dashboard) reported at most this often per relay. */
+const JOB_PROGRESS_MS = 5000;
 /** An attempt that writes nothing for this long has failed (sink stalled, no input). */
 const NO_OUTPUT_MS = 15_000;
 
@@ -53,9 +56,10 @@ type Outcome =
  * current generation and run token may write it.
  */
 @Injectable()
-export class RelaySupervisor {
+export class RelaySupervisor implements OnApplicationShutdown {
   private readonly log = new Logger(RelaySupervisor.name);
   private readonly runner: FfmpegRunner;
+  private readonly watch: RelayWatch;
   /** Runs of this process by relay id. */
   private readonly runs = new Map<
     string,
@@ -71,6 +75,11 @@ export class RelaySupervisor {
     private readonly metrics: MetricsService,
   ) {
     this.runner = new FfmpegRunner(config.ffmpegPath);
+    this.watch = new RelayWatch(db, WATCH_MS, PROGRESS_WRITE_MS);
+  }
+
+  onApplicationShutdown(): void {
+    this.watch.close();
   }
 
   /**
@@ -237,13 +246,43 @@ export class RelaySupervisor {
     const version = snap.destination?.configVersion;
     while (Date.now() < at.getTime()) {
       if (signal.aborted) return 'aborted';
-      await sleep(Math.min(WATCH_MS, at.getTime() - Date.now()), signal);
-      const s = await this.snapshot(relayId);
-      if (!this.owns(s.relay, fence)) return 'lost';
-      if (!this.shouldRun(s)) return 'stop';
-      if (s.destination?.configVersion !== version) return 'ready';
+      const p = await this.pulse(relayId, signal);
+      if (p === 'aborted') return 'aborted';
+      if (p === 'unavailable') continue;
+      if (!this.ownsPulse(p, fence)) return 'lost';
+      if (!this.shouldRunPulse(p)) return 'stop';
+      if (p.configVersion !== version) return 'ready';
     }
     return 'ready';
+  }
+
+  /** The relay's rows at the next shared poll, or 'aborted' when the signal fires first. */
+  private pulse(
+    relayId: string,
+    signal: AbortSignal,
+  ): Promise<RelayPulse | null | 'unavailable' | 'aborted'> {
+    if (signal.aborted) return Promise.resolve('aborted');
+    return new Promise((resolve) => {
+      const onAbort = () => resolve('aborted');
+      signal.addEventListener('abort', onAbort, { once: true });
+      void this.watch.next(relayId).then((p) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(p);
+      });
+    });
+  }
+
+  private ownsPulse(p: RelayPulse | null, fence: RelayFence): p is RelayPulse {
+    return (
+      !!p &&
+      p.generation === fence.generation &&
+      p.workerId === fence.runToken &&
+      ['starting', 'live', 'retrying'].includes(p.state)
+    );
+  }
+
+  private shouldRunPulse(p: RelayPulse): boolean {
+    return p.sessionLive && p.destinationEnabled === true;
   }
 
   /**
@@ -330,26 +369,18 @@ export class RelaySupervisor {
             this.log.warn(`relay ${relay.id}: live not recorded: ${err.message}`),
           ),
         );
-      } else if (wasLive && now - lastWrite >= PROGRESS_WRITE_MS) {
-        lastWrite = now;
-        writing = writing.then(() =>
-          this.db
-            .query(
-              `UPDATE relays SET bitrate_kbps = $4, bytes_sent = $5, updated_at = now()
-                WHERE id = $1 AND generation = $2 AND worker_id = $3`,
-              [relay.id, fence.generation, fence.runToken, p.bitrateKbps, bytes],
-            )
-            .catch((err: Error) =>
-              this.log.warn(`relay ${relay.id}: progress not recorded: ${err.message}`),
-            ),
-        );
-        void report({
-          destinationId: relay.destinationId,
-          via: transport.kind,
-          state: 'live',
-          bitrateKbps: p.bitrateKbps,
-          bytesSent: bytes,
-        }).catch(() => undefined);
+      } else if (wasLive) {
+        this.watch.reportProgress(relay.id, fence.generation, fence.runToken, p.bitrateKbps, bytes);
+        if (now - lastWrite >= JOB_PROGRESS_MS) {
+          lastWrite = now;
+          void report({
+            destinationId: relay.destinationId,
+            via: transport.kind,
+            state: 'live',
+            bitrateKbps: p.bitrateKbps,
+            bytesSent: bytes,
+          }).catch(() => undefined);
+        }
       }
     });
 
@@ -357,9 +388,9 @@ export class RelaySupervisor {
     const state: { outcome: Outcome | null; exited: boolean } = { outcome: null, exited: false };
     const watch = (async () => {
       while (!state.outcome && !state.exited) {
-        await sleep(WATCH_MS, signal);
+        const p = await this.pulse(relay.id, signal);
         if (state.outcome || state.exited) return;
-        if (signal.aborted) {
+        if (p === 'aborted') {
           state.outcome = { kind: 'aborted' };
           break;
         }
@@ -367,11 +398,10 @@ export class RelaySupervisor {
           state.outcome = { kind: 'failed', error: 'no output for 15 s', wasLive };
           break;
         }
-        const s = await this.snapshot(relay.id).catch(() => null);
-        if (!s) continue; // Postgres away: keep streaming, look again later
-        if (!this.owns(s.relay, fence)) state.outcome = { kind: 'lost' };
-        else if (!this.shouldRun(s)) state.outcome = { kind: 'stop' };
-        else if (s.destination?.configVersion !== version) state.outcome = { kind: 'restart' };
+        if (p === 'unavailable') continue; // Postgres away: keep streaming, look again later
+        if (!this.ownsPulse(p, fence)) state.outcome = { kind: 'lost' };
+        else if (!this.shouldRunPulse(p)) state.outcome = { kind: 'stop' };
+        else if (p.configVersion !== version) state.outcome = { kind: 'restart' };
       }
       await transport.stop();
     })();
@@ -387,17 +417,4 @@ export class RelaySupervisor {
     await writing;
     return { outcome, bytesSent: bytes };
   }
-}
-
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal?.aborted) return resolve();
-    const t = setTimeout(done, Math.max(0, ms));
-    function done() {
-      clearTimeout(t);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    }
-    signal?.addEventListener('abort', done, { once: true });
-  });
 }

@@ -8,7 +8,14 @@ import {
   stopAllMedia,
 } from '../support/media';
 import { CastbridgeProcess, freePort, spawnCastbridge, waitFor } from '../support/processes';
-import { dropDatabase, TEST_ADMIN_TOKEN, testEnv } from '../support/test-env';
+import {
+  dropDatabase,
+  flushQueuePrefix,
+  PG_BASE,
+  TEST_ADMIN_TOKEN,
+  testEnv,
+} from '../support/test-env';
+import { TcpProxy } from '../support/tcp-proxy';
 import { WebhookReceiver } from '../support/webhook-receiver';
 
 jest.setTimeout(180_000);
@@ -188,5 +195,120 @@ describe('recovery: Redis restarted while live', () => {
     );
     const ids = receiver.received.filter((w) => w.status < 300).map((w) => w.webhookId);
     expect(new Set(ids).size).toBe(ids.length);
+  });
+});
+
+/**
+ * Postgres unreachable for a few seconds while live (every connection dropped, new ones
+ * refused, through a TCP proxy): the media keeps flowing, the session and relays are
+ * still live afterwards, and the service works again without a restart.
+ */
+describe('recovery: Postgres unreachable while live', () => {
+  let proxy: TcpProxy;
+  let env: Record<string, string>;
+  let app: CastbridgeProcess;
+  let apiKey = '';
+  let sink: RtmpSink;
+  let publisher: Publisher | null = null;
+
+  async function call(method: string, path: string, body?: unknown): Promise<Json> {
+    const res = await fetch(`${app.baseUrl}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await res.text();
+    return text ? (JSON.parse(text) as Json) : {};
+  }
+
+  beforeAll(async () => {
+    const pg = new URL(PG_BASE);
+    proxy = await new TcpProxy(pg.hostname, Number(pg.port || 5432)).start();
+    const rtmpPort = await freePort();
+    env = testEnv({ RTMP_PORT: String(rtmpPort) });
+    const direct = env.DATABASE_URL;
+    const viaProxy = new URL(direct);
+    viaProxy.port = String(proxy.port);
+    app = await spawnCastbridge({ ...env, DATABASE_URL: viaProxy.toString() });
+    await waitFor(async () => (await fetch(`${app.baseUrl}/health/ready`)).status === 200, {
+      what: 'ready',
+    });
+    const res = await fetch(`${app.baseUrl}/v1/admin/partners`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${TEST_ADMIN_TOKEN}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'PG outage' }),
+    });
+    apiKey = String(((await res.json()) as Json).apiKey);
+    sink = await startNginxSink();
+  });
+
+  afterAll(async () => {
+    await publisher?.stop();
+    proxy.restore();
+    await app.stop();
+    await sink.stop();
+    await stopAllMedia();
+    await proxy.close();
+    await dropDatabase(env.DATABASE_URL);
+    await flushQueuePrefix(env.QUEUE_PREFIX);
+  });
+
+  it('keeps streaming through the outage and works again afterwards', async () => {
+    const channel = await call('POST', '/v1/channels', { name: 'PG' });
+    const channelId = String(channel.id);
+    const a = await call('POST', `/v1/channels/${channelId}/destinations`, {
+      name: 'A',
+      kind: 'social_platform',
+      url: sink.url,
+      streamKey: 'pg_a',
+    });
+    const streamKey = (channel.ingest as { streamKey: string }).streamKey;
+    publisher = publishTestPattern(`rtmp://127.0.0.1:${env.RTMP_PORT}/live/${streamKey}`);
+    const sessionId = await waitFor(
+      async () => {
+        const c = await call('GET', `/v1/channels/${channelId}`);
+        return c.currentSessionId ? String(c.currentSessionId) : null;
+      },
+      { what: 'session' },
+    );
+    const relayState = async (destinationId: string) =>
+      (
+        (await call('GET', `/v1/sessions/${sessionId}`)).destinations as Array<{
+          destinationId: string;
+          state: string;
+        }>
+      ).find((d) => d.destinationId === destinationId)?.state;
+    await waitFor(async () => (await relayState(String(a.id))) === 'live', { what: 'live' });
+
+    const watching = maxVideoGap(`${sink.url}/pg_a`, 10);
+    await new Promise((r) => setTimeout(r, 1500));
+    proxy.cut();
+    // While Postgres is away the API says so (5xx), it does not hang or lie.
+    const during = await fetch(`${app.baseUrl}/v1/sessions/${sessionId}`, {
+      headers: { authorization: `Bearer ${apiKey}` },
+    });
+    expect(during.status).toBeGreaterThanOrEqual(500);
+    await new Promise((r) => setTimeout(r, 5000));
+    proxy.restore();
+
+    const gap = await watching;
+    expect(gap.frames).toBeGreaterThan(200);
+    expect(gap.maxGap).toBeLessThan(1);
+    await waitFor(async () => (await relayState(String(a.id))) === 'live', {
+      what: 'still live after the outage',
+    });
+    expect((await call('GET', `/v1/sessions/${sessionId}`)).status).toBe('live');
+
+    // Works again: a destination added now starts.
+    const b = await call('POST', `/v1/channels/${channelId}/destinations`, {
+      name: 'B',
+      kind: 'social_platform',
+      url: sink.url,
+      streamKey: 'pg_b',
+    });
+    await waitFor(async () => (await relayState(String(b.id))) === 'live', {
+      what: 'B live after the outage',
+      timeoutMs: 20_000,
+    });
   });
 });
