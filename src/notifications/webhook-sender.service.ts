@@ -9,6 +9,7 @@ import { WebhookDelivery } from './webhook-delivery.entity';
 import { WebhookEndpoint } from './webhook-endpoint.entity';
 import { WebhookEndpointsService } from './webhook-endpoints.service';
 import { WebhookHttpClient, WebhookResponse } from './webhook-http.client';
+import { MetricsService } from '../ops/metrics.service';
 import { backoffDelay, decide, Decision } from './webhook-retry-policy';
 import { signWebhook } from './webhook-signing';
 import { webhookBody } from './webhook.mappers';
@@ -44,6 +45,7 @@ export class WebhookSender {
     @InjectDataSource() private readonly db: DataSource,
     private readonly endpoints: WebhookEndpointsService,
     private readonly http: WebhookHttpClient,
+    private readonly metrics: MetricsService,
   ) {}
 
   async attempt(deliveryId: string, runsSoFar = 0): Promise<AttemptOutcome> {
@@ -114,6 +116,7 @@ export class WebhookSender {
     };
     if (decision.kind === 'delivered') this.logger.debug(line, 'webhook delivery attempt');
     else this.logger.log(line, 'webhook delivery attempt');
+    this.metrics.webhookDelivery(decision.kind);
     if (decision.kind === 'retry')
       throw new RetryLaterError(decision.delayMs, res.error ?? 'failed');
     return { outcome: decision.kind };

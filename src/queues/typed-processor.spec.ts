@@ -28,7 +28,13 @@ class NoOptionsProcessor extends TypedProcessor<QueueName.Maintenance> {
 }
 
 const job = (data: unknown) =>
-  ({ name: 'maintenance.prune-outbox', data, opts: { attempts: 3 }, attemptsMade: 0 }) as Job;
+  ({
+    name: 'maintenance.prune-outbox',
+    data,
+    opts: { attempts: 3 },
+    attemptsMade: 0,
+    log: jest.fn(async () => 1),
+  }) as unknown as Job;
 
 describe('TypedProcessor', () => {
   it('refuses a processor declared without workerOptions()', () => {
@@ -55,7 +61,10 @@ describe('TypedProcessor', () => {
   it('logs a failure once, with secrets redacted', async () => {
     const p = new GoodProcessor();
     const warn = jest.spyOn(p['logger'], 'warn').mockImplementation(() => undefined);
-    const err = (await p.process(job({ olderThanDays: 13 }), 't').catch((e) => e)) as Error;
+    const failing = job({ olderThanDays: 13 });
+    const err = (await p.process(failing, 't').catch((e) => e)) as Error;
+    // The job's own log (the dashboard shows it) gets the redacted message.
+    expect(failing.log).toHaveBeenCalledWith('attempt 1/3 failed: boom rtmp://h/app/[redacted]');
     // What BullMQ stores on the job (and the dashboard shows) is redacted too.
     expect(err.message).toBe('boom rtmp://h/app/[redacted]');
     expect(err.stack).not.toContain('live_SECRET');

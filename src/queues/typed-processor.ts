@@ -184,6 +184,10 @@ export abstract class TypedProcessor<Q extends QueueName>
       willRetry,
       error: { name: e.name, message: redactText(e.message) },
     });
+    // The job's own log (shown by the dashboard), redacted like the process log.
+    void job
+      .log(`attempt ${job.attemptsMade + 1}/${attempts} failed: ${redactText(e.message)}`)
+      .catch(() => undefined);
   }
 }
 

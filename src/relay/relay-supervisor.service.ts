@@ -92,13 +92,14 @@ export class RelaySupervisor implements OnApplicationShutdown {
     generation: number,
     signal: AbortSignal,
     report: (p: Record<string, unknown>) => Promise<void> = async () => undefined,
+    jobLog: (line: string) => Promise<unknown> = async () => undefined,
   ): Promise<RelayState | 'lost'> {
     const here = this.runs.get(relayId);
     if (here && here.generation === generation) {
       this.log.log(`relay ${relayId} g${generation}: already running here; job adopts it`);
       return here.done;
     }
-    const done = this.runOwned(relayId, generation, signal, report);
+    const done = this.runOwned(relayId, generation, signal, report, jobLog);
     const entry = { generation, done };
     this.runs.set(relayId, entry);
     try {
@@ -113,6 +114,7 @@ export class RelaySupervisor implements OnApplicationShutdown {
     generation: number,
     signal: AbortSignal,
     report: (p: Record<string, unknown>) => Promise<void>,
+    jobLog: (line: string) => Promise<unknown>,
   ): Promise<RelayState | 'lost'> {
     // The run token also names the worker process holding the relay (diagnostics, tests).
     const fence: RelayFence = {
@@ -143,9 +145,10 @@ export class RelaySupervisor implements OnApplicationShutdown {
       const attempt = await this.attempt(snap, fence, signal, bytesBase, report);
       bytesBase = attempt.bytesSent;
       const outcome = attempt.outcome;
-      this.log.log(
-        `relay ${relayId}: attempt ended (${outcome.kind}${outcome.kind === 'failed' ? `: ${outcome.error}` : ''})`,
-      );
+      const ended = `attempt ended (${outcome.kind}${outcome.kind === 'failed' ? `: ${outcome.error}` : ''})`;
+      this.log.log(`relay ${relayId}: ${ended}`);
+      // The error texts are scrubbed of the push URL already (ffmpeg-command.ts scrub).
+      await jobLog(`${new Date().toISOString()} ${ended}`).catch(() => undefined);
       if (outcome.kind === 'lost') return 'lost';
       if (outcome.kind === 'aborted') return 'live';
       if (outcome.kind === 'stop') return this.finish(relayId, fence, 'stopped');

@@ -1,5 +1,6 @@
 import type { LookupFunction } from 'node:net';
 import type { RtmpServerAdapter } from '../ingest/rtmp-server.adapter';
+import { scrub, secretsOfUrl } from './ffmpeg-command';
 import type { FfmpegCommand } from './ffmpeg-command';
 import type { FfmpegRunner } from './ffmpeg-runner';
 
@@ -102,9 +103,11 @@ export function pushTransport(
     last = { at: now, bytes: s.bytesWritten };
     for (const l of listeners) l({ bytes: s.bytesWritten, mark: s.mediaBytes, bitrateKbps: kbps });
   }, 500);
+  // A server may echo the stream name (the key) in its refusal: never let it through.
+  const secrets = secretsOfUrl(url);
   const exited = run.exited.then((error) => {
     clearInterval(timer);
-    return error;
+    return error === null ? null : scrub(error, secrets);
   });
   return {
     kind: 'push',

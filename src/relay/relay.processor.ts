@@ -31,8 +31,12 @@ export class RelayProcessor extends TypedProcessor<QueueName.Relays> {
 
   protected readonly handlers: JobHandlers<QueueName.Relays> = {
     'relay.run': async ({ relayId, generation }, job: Job, signal: AbortSignal) => {
-      const result = await this.supervisor.run(relayId, generation, signal, (p) =>
-        job.updateProgress(p),
+      const result = await this.supervisor.run(
+        relayId,
+        generation,
+        signal,
+        (p) => job.updateProgress(p),
+        (line) => job.log(line),
       );
       // Shutdown: the run stopped its ffmpeg; throwing puts the job back on the queue for
       // another worker to take the relay over (TypedProcessor).

@@ -223,6 +223,18 @@ describe('live streaming (real processes)', () => {
     });
     expect(s1.status).toBe('live');
 
+    // Metrics: the live session and the relays by state (from Postgres, every worker alike).
+    await waitFor(
+      async () => {
+        const text = await (await fetch(`${app.baseUrl}/metrics`)).text();
+        return (
+          /^castbridge_ingest_sessions_live 1$/m.test(text) &&
+          /^castbridge_relays\{state="live"\} 4$/m.test(text)
+        );
+      },
+      { what: 'relay and ingest metrics', timeoutMs: 15_000 },
+    );
+
     // Sink B dies: its relay retries; A keeps receiving without a gap.
     const gapOnA = maxVideoGap(`${a.url}/${keyA}`, 6);
     await new Promise((r) => setTimeout(r, 1000));

@@ -2,6 +2,7 @@ import { Controller, HttpCode, Param, Post, Req } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { Request } from 'express';
 import { AppError, ErrorCode } from '../../common/errors';
+import { MetricsService } from '../../ops/metrics.service';
 import { StoreProviders } from '../store-providers';
 import { InboundEventsService } from './inbound-events.service';
 import { InboundKicker } from './inbound-kicker.service';
@@ -18,6 +19,7 @@ export class StoreWebhooksController {
     private readonly providers: StoreProviders,
     private readonly inbound: InboundEventsService,
     private readonly kicker: InboundKicker,
+    private readonly metrics: MetricsService,
   ) {}
 
   @Post(':provider')
@@ -26,6 +28,25 @@ export class StoreWebhooksController {
     @Param('provider') name: string,
     @Req() req: Request,
   ): Promise<{ status: 'accepted' | 'duplicate' }> {
+    try {
+      const answer = await this.accept(name, req);
+      this.metrics.inboundWebhook(name, answer.status);
+      return answer;
+    } catch (err) {
+      const outcome =
+        err instanceof AppError && err.code === ErrorCode.Unauthorized
+          ? 'bad_signature'
+          : err instanceof AppError && err.code === ErrorCode.ValidationFailed
+            ? 'invalid'
+            : err instanceof AppError && err.code === ErrorCode.NotFound
+              ? 'unknown_provider'
+              : 'unavailable';
+      this.metrics.inboundWebhook(outcome === 'unknown_provider' ? 'unknown' : name, outcome);
+      throw err;
+    }
+  }
+
+  private async accept(name: string, req: Request): Promise<{ status: 'accepted' | 'duplicate' }> {
     const provider = this.providers.get(name);
     const raw: unknown = req.body;
     if (!Buffer.isBuffer(raw)) throw AppError.validation('body', 'a raw body is required');
