@@ -2,6 +2,7 @@ import { Initial1795462651781 } from './1795462651781-initial';
 import { Streaming1795470000000 } from './1795470000000-streaming';
 import { Webhooks1795490000000 } from './1795490000000-webhooks';
 import { Commerce1795480000000 } from './1795480000000-commerce';
+import { Orders1795510000000 } from './1795510000000-orders';
 
 /**
  * Every migration, in order. Migrations are hand-checked SQL: relations are kept as
@@ -13,4 +14,5 @@ export const MIGRATIONS: Function[] = [
   Streaming1795470000000,
   Commerce1795480000000,
   Webhooks1795490000000,
+  Orders1795510000000,
 ];

@@ -12,6 +12,7 @@ import { WebhookDeliveryAttempt } from '../notifications/webhook-delivery-attemp
 import { StoreConnection } from '../stores/store-connection.entity';
 import { Product } from '../catalog/product.entity';
 import { Variant } from '../catalog/variant.entity';
+import { Order } from '../shopping/orders/order.entity';
 
 /** Every TypeORM entity, listed explicitly so ts-node, jest and dist agree. */
 export const ENTITIES = [
@@ -29,4 +30,5 @@ export const ENTITIES = [
   StoreConnection,
   Product,
   Variant,
+  Order,
 ];
