@@ -283,6 +283,27 @@ describe('orders: POST /v1/orders, placement in the store, status from store web
     await settled(mine.body.id);
   });
 
+  it("records the partner's session the order came from (kept as null if the session is deleted)", async () => {
+    const channel = await f.t
+      .http()
+      .post('/v1/channels')
+      .set(f.auth)
+      .send({ name: 'Live shop', brandId: f.brandId })
+      .expect(201);
+    const [session] = await db.query(
+      `INSERT INTO sessions (partner_id, channel_id, status, ingest_node, stream_name, ended_at)
+       VALUES ($1, $2, 'ended', 'test', 'test', now()) RETURNING id`,
+      [f.partner.id, channel.body.id],
+    );
+    const res = await post(body({ sessionId: session.id })).expect(202);
+    expect(res.body.sessionId).toBe(session.id);
+    await settled(res.body.id);
+    const [ev] = await events('order.placed', res.body.id);
+    expect(ev.data.sessionId).toBe(session.id);
+    await db.query(`DELETE FROM sessions WHERE id = $1`, [session.id]);
+    expect((await getOrder(res.body.id)).sessionId).toBeNull();
+  });
+
   it('answers 409 naming the line item when stock is short (quantities of one variant add up)', async () => {
     const before = await orderCount();
     const [v] = await db.query(`SELECT inventory_quantity FROM variants WHERE id = $1`, [
