@@ -94,7 +94,11 @@ export class OrderPlacementService {
     let requeued = 0;
     const queue = this.jobs.queue(JOBS['orders.place'].queue);
     for (const r of rows) {
-      if (await queue.getJob(orderJobId(r.id))) continue;
+      const existing = await queue.getJob(orderJobId(r.id));
+      // A job that ran out of attempts without settling the order (e.g. the database was
+      // down on its last attempt) is replaced by a fresh one.
+      if (existing && !(await existing.isFailed())) continue;
+      if (existing) await existing.remove();
       await this.jobs.add('orders.place', { orderId: r.id }, { jobId: orderJobId(r.id) });
       requeued++;
     }
