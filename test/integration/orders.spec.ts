@@ -498,3 +498,56 @@ describe('orders: POST /v1/orders, placement in the store, status from store web
     for (const t of tokens) expect(everything).not.toContain(t);
   });
 });
+
+describe('orders: the network path to the store is cut during placement', () => {
+  let f: CommerceFixture;
+  let db: DataSource;
+
+  beforeAll(async () => {
+    f = await startCommerce({ products: 1, variantsPerProduct: 1, storeProxy: true });
+    db = f.t.app.get<DataSource>(getDataSourceToken());
+    const { connectionId } = await linkStore(f);
+    await waitForImport(f, connectionId);
+  });
+  afterAll(() => f.close());
+
+  it('keeps the order pending while the store is unreachable, then places it exactly once', async () => {
+    const [variant] = await db.query(`SELECT id FROM variants LIMIT 1`);
+    f.storeProxy!.cut();
+    let id: string;
+    try {
+      const res = await f.t
+        .http()
+        .post('/v1/orders')
+        .set(f.auth)
+        .send({
+          externalId: 'cut-1',
+          brandId: f.brandId,
+          lineItems: [{ variantId: variant.id, quantity: 1 }],
+          customer: { email: 'grace@example.com' },
+        })
+        .expect(202);
+      id = res.body.id;
+      await waitFor(
+        async () => {
+          const [row] = await db.query(`SELECT status, attempts FROM orders WHERE id = $1`, [id]);
+          return row.status === 'pending' && row.attempts >= 2;
+        },
+        { timeoutMs: 40_000, intervalMs: 200, what: 'two failed attempts' },
+      );
+      expect(f.fake.orders.size).toBe(0);
+    } finally {
+      f.storeProxy!.restore();
+    }
+    const placed = await waitFor(
+      async () => {
+        const o = (await f.t.http().get(`/v1/orders/${id}`).set(f.auth).expect(200)).body;
+        return o.status !== 'pending' ? o : null;
+      },
+      { timeoutMs: 60_000, intervalMs: 200, what: 'the order to be placed' },
+    );
+    expect(placed.status).toBe('placed');
+    expect(f.fake.ordersTagged(`cb-${id}`)).toHaveLength(1);
+    expect(f.fake.orders.size).toBe(1);
+  });
+});
