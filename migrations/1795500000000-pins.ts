@@ -10,7 +10,9 @@ export class Pins1795500000000 implements MigrationInterface {
       "partner_id" uuid NOT NULL REFERENCES "partners"("id") ON DELETE CASCADE,
       "pinned_at" TIMESTAMP(3) WITH TIME ZONE NOT NULL DEFAULT now(),
       PRIMARY KEY ("session_id", "product_id"))`);
-    await q.query(`CREATE INDEX "session_pins_order" ON "session_pins" ("session_id", "pinned_at")`);
+    await q.query(
+      `CREATE INDEX "session_pins_order" ON "session_pins" ("session_id", "pinned_at")`,
+    );
   }
 
   public async down(q: QueryRunner): Promise<void> {

@@ -3,6 +3,7 @@ import { Streaming1795470000000 } from './1795470000000-streaming';
 import { Webhooks1795490000000 } from './1795490000000-webhooks';
 import { Pins1795500000000 } from './1795500000000-pins';
 import { Commerce1795480000000 } from './1795480000000-commerce';
+import { Orders1795510000000 } from './1795510000000-orders';
 
 /**
  * Every migration, in order. Migrations are hand-checked SQL: relations are kept as
@@ -15,4 +16,5 @@ export const MIGRATIONS: Function[] = [
   Commerce1795480000000,
   Webhooks1795490000000,
   Pins1795500000000,
+  Orders1795510000000,
 ];

@@ -23,6 +23,11 @@ import {
 import { OpsModule } from './ops/ops.module';
 import { PartnersHttpModule, PartnersModule } from './partners/partners.module';
 import { QueuesModule } from './queues/queues.module';
+import {
+  OrdersHttpModule,
+  OrdersModule,
+  OrdersWorkerModule,
+} from './shopping/orders/orders.module';
 import { StoresHttpModule, StoresModule } from './stores/stores.module';
 import { WorkerReadinessCheck } from './queues/worker-readiness';
 
@@ -53,6 +58,7 @@ export class AppModule {
       StoresModule,
       CatalogModule,
       ShoppingModule,
+      OrdersModule,
       OpsModule.forRoot(config),
     ];
     const providers = [];
@@ -68,10 +74,16 @@ export class AppModule {
         NotificationsHttpModule,
         StoresHttpModule,
         CatalogHttpModule,
+        OrdersHttpModule,
       );
     }
     if (config.roles.has('worker')) {
-      imports.push(NotificationsWorkerModule, RelayWorkerModule, CatalogWorkerModule);
+      imports.push(
+        NotificationsWorkerModule,
+        RelayWorkerModule,
+        CatalogWorkerModule,
+        OrdersWorkerModule,
+      );
       providers.push(WorkerReadinessCheck);
     }
     if (config.roles.has('ingest')) imports.push(IngestServerModule);

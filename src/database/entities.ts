@@ -13,6 +13,7 @@ import { StoreConnection } from '../stores/store-connection.entity';
 import { Product } from '../catalog/product.entity';
 import { Variant } from '../catalog/variant.entity';
 import { SessionPin } from '../shopping/pin.entity';
+import { Order } from '../shopping/orders/order.entity';
 
 /** Every TypeORM entity, listed explicitly so ts-node, jest and dist agree. */
 export const ENTITIES = [
@@ -31,4 +32,5 @@ export const ENTITIES = [
   Product,
   Variant,
   SessionPin,
+  Order,
 ];

@@ -13,6 +13,7 @@ export enum QueueName {
   Webhooks = 'webhooks',
   CatalogSync = 'catalog-sync',
   InboundEvents = 'inbound-events',
+  Orders = 'orders',
 }
 
 /** Human-readable queue names (dashboards). */
@@ -22,6 +23,7 @@ export const QUEUE_LABELS: Record<QueueName, string> = {
   [QueueName.Webhooks]: 'Outbound webhook deliveries',
   [QueueName.CatalogSync]: 'Catalog sync (store imports and reconciliation)',
   [QueueName.InboundEvents]: 'Inbound store webhooks (apply to the catalog)',
+  [QueueName.Orders]: "Orders (placed in the brand's store)",
 };
 
 export interface JobPayloads {
@@ -40,6 +42,10 @@ export interface JobPayloads {
   'catalog.apply-inbound': { trigger: string };
   /** Deletes applied inbound events past the dedupe window. */
   'catalog.prune-inbound': { olderThanDays: number };
+  /** Creates one pending order in its brand's store (looked up by tag first: never twice). */
+  'orders.place': { orderId: string };
+  /** Periodic: re-enqueues pending orders whose job was lost (crash between commit and enqueue). */
+  'orders.sweep': { trigger: string };
 }
 
 export type JobName = keyof JobPayloads;
@@ -130,7 +136,35 @@ export const JOBS = {
     options: { ...DEFAULT_OPTIONS, attempts: 3 },
     parse: (data) => ({ olderThanDays: payload.int(payload.obj(data), 'olderThanDays', 1, 3650) }),
   },
+  'orders.place': {
+    queue: QueueName.Orders,
+    // A store that is down is waited out: many attempts, each delay chosen by the 'order'
+    // backoff strategy of the processor (exponential + jitter, or the store's Retry-After).
+    // Together well over a day; the last attempt marks the order failed.
+    options: {
+      attempts: 100,
+      backoff: { type: 'order' },
+      removeOnComplete: { age: 7 * 24 * 3600 },
+      removeOnFail: { age: 30 * 24 * 3600 },
+    },
+    parse: (data) => ({ orderId: payload.uuid(payload.obj(data), 'orderId') }),
+  },
+  'orders.sweep': {
+    queue: QueueName.Orders,
+    options: {
+      ...DEFAULT_OPTIONS,
+      attempts: 1,
+      removeOnComplete: { age: 3600, count: 100 },
+      removeOnFail: { age: 24 * 3600, count: 1000 },
+    },
+    parse: (data) => ({ trigger: payload.string(payload.obj(data), 'trigger') }),
+  },
 } satisfies { [N in JobName]: JobDefinition<N> };
+
+/** BullMQ job id of an order's placement: one per order, so enqueueing twice is a no-op. */
+export function orderJobId(orderId: string): string {
+  return `order-${orderId}`;
+}
 
 /** Job id of a relay run: one per (relay, generation), so enqueueing twice is a no-op. */
 export function relayJobId(relayId: string, generation: number): string {

@@ -1,5 +1,6 @@
 import { freePort, waitFor } from './processes';
 import { FakeShopify, startFakeShopify } from './fake-shopify';
+import { TcpProxy } from './tcp-proxy';
 import { createPartner, startTestApp, TestApp } from './test-app';
 
 export const SHOPIFY_KEY = 'test-shopify-client-id';
@@ -12,12 +13,20 @@ export interface CommerceFixture {
   brandId: string;
   baseUrl: string;
   auth: { authorization: string };
+  /** With `storeProxy: true`: the TCP proxy the app reaches the store through (cut it to take the store away). */
+  storeProxy: TcpProxy | null;
   close(): Promise<void>;
 }
 
 /** The app (own DB + queue prefix) wired to a local Shopify-like store, a partner and a brand. */
 export async function startCommerce(
-  opts: { products?: number; variantsPerProduct?: number; env?: Record<string, string> } = {},
+  opts: {
+    products?: number;
+    variantsPerProduct?: number;
+    env?: Record<string, string>;
+    /** Reach the store through a TcpProxy the test can cut and restore. */
+    storeProxy?: boolean;
+  } = {},
 ): Promise<CommerceFixture> {
   const fake = await startFakeShopify({
     apiKey: SHOPIFY_KEY,
@@ -25,6 +34,9 @@ export async function startCommerce(
     products: opts.products ?? 0,
     variantsPerProduct: opts.variantsPerProduct,
   });
+  const storeProxy = opts.storeProxy
+    ? await new TcpProxy('127.0.0.1', Number(new URL(fake.origin).port)).start()
+    : null;
   const port = await freePort();
   const baseUrl = `http://127.0.0.1:${port}`;
   const t = await startTestApp({
@@ -32,7 +44,7 @@ export async function startCommerce(
     PUBLIC_BASE_URL: baseUrl,
     SHOPIFY_API_KEY: SHOPIFY_KEY,
     SHOPIFY_API_SECRET: SHOPIFY_SECRET,
-    SHOPIFY_API_ORIGIN: fake.origin,
+    SHOPIFY_API_ORIGIN: storeProxy ? `http://127.0.0.1:${storeProxy.port}` : fake.origin,
     ...opts.env,
   });
   const partner = await createPartner(t);
@@ -50,8 +62,10 @@ export async function startCommerce(
     brandId: brand.body.id as string,
     baseUrl,
     auth,
+    storeProxy,
     async close() {
       await t.close();
+      await storeProxy?.close();
       await fake.close();
     },
   };

@@ -7,8 +7,12 @@ import type { AddressInfo } from 'node:net';
  * Shopify's documented behaviour Castbridge uses: the OAuth authorization-code grant
  * (authorize redirect with a hex `hmac` over the sorted query, access_token exchange),
  * the REST Admin API (products with Link-header cursor pagination, products/count,
- * shop, webhooks), `X-Shopify-Shop-Api-Call-Limit`, 429 + `Retry-After`, and signed
- * webhooks (base64 HMAC of the raw body) sent to a URL. Point SHOPIFY_API_ORIGIN at it.
+ * shop, webhooks, orders: `POST orders.json` with stock checked under
+ * `inventory_behaviour`), the GraphQL Admin API's `orders(query: "tag:…")` search,
+ * `X-Shopify-Shop-Api-Call-Limit`, 429 + `Retry-After`, and signed webhooks (base64 HMAC
+ * of the raw body) sent to a URL. Point SHOPIFY_API_ORIGIN at it. Tests can take it down
+ * (every Admin API call answers 503) or make it create an order and drop the connection
+ * before answering (a lost response).
  */
 
 export interface FakeVariant {
@@ -45,6 +49,41 @@ export interface FakeProduct {
   variants: FakeVariant[];
   image: { id: number; product_id: number; src: string } | null;
   images: Array<{ id: number; product_id: number; src: string }>;
+}
+
+export interface FakeOrderLineItem {
+  id: number;
+  variant_id: number;
+  product_id: number;
+  title: string;
+  variant_title: string;
+  sku: string;
+  quantity: number;
+  price: string;
+}
+
+/** An order as the REST Admin API shows it (the fields Castbridge and its tests read). */
+export interface FakeOrder {
+  id: number;
+  admin_graphql_api_id: string;
+  name: string;
+  order_number: number;
+  email: string;
+  currency: string;
+  total_price: string;
+  subtotal_price: string;
+  financial_status: string;
+  fulfillment_status: string | null;
+  cancelled_at: string | null;
+  tags: string;
+  note: string | null;
+  note_attributes: Array<{ name: string; value: string }>;
+  source_identifier: string | null;
+  line_items: FakeOrderLineItem[];
+  customer: Record<string, unknown> | null;
+  shipping_address: Record<string, unknown> | null;
+  created_at: string;
+  updated_at: string;
 }
 
 export interface FakeShopifyOptions {
@@ -95,6 +134,12 @@ export class FakeShopify {
   /** The next N product page calls answer 500 (a store outage / a crash mid-import). */
   private pageFailures = { remaining: 0, afterPages: 0 };
   private productPagesServed = 0;
+  readonly orders = new Map<number, FakeOrder>();
+  private nextOrderNumber = 1001;
+  /** Every Admin API call answers 503 (with this Retry-After) while set. */
+  private down: { retryAfter?: string } | null = null;
+  /** The next N order creations create the order, then drop the connection unanswered. */
+  private dropOrderResponses = 0;
   origin = '';
 
   constructor(opts: FakeShopifyOptions) {
@@ -202,6 +247,30 @@ export class FakeShopify {
 
   failProductPages(count: number, afterPages = 0): void {
     this.pageFailures = { remaining: count, afterPages: this.productPagesServed + afterPages };
+  }
+
+  /** The store goes down (every Admin API call answers 503) or comes back. */
+  setDown(down: boolean, retryAfter?: string): void {
+    this.down = down ? { retryAfter } : null;
+  }
+
+  /** The next `count` order creations succeed in the store but the answer is lost. */
+  dropNextOrderResponses(count = 1): void {
+    this.dropOrderResponses = count;
+  }
+
+  /** Orders carrying this tag. */
+  ordersTagged(tag: string): FakeOrder[] {
+    return [...this.orders.values()].filter((o) => splitTags(o.tags).includes(tag));
+  }
+
+  /** The merchant marks an order paid (as an orders/paid webhook would report it). */
+  markOrderPaid(id: number): FakeOrder {
+    const o = this.orders.get(id);
+    if (!o) throw new Error(`no order ${id}`);
+    o.financial_status = 'paid';
+    o.updated_at = shopifyTime(this.tick());
+    return structuredClone(o);
   }
 
   revokeAllTokens(): void {
@@ -336,6 +405,14 @@ export class FakeShopify {
         errors: '[API] Invalid API key or access token (unrecognized login or wrong password)',
       });
     }
+    if (this.down) {
+      return this.send(
+        res,
+        503,
+        { errors: 'Service Unavailable' },
+        this.down.retryAfter ? { 'retry-after': this.down.retryAfter } : {},
+      );
+    }
     if (this.rateLimit.remaining > 0) {
       if (this.rateLimit.afterCalls > 0) this.rateLimit.afterCalls--;
       else {
@@ -444,6 +521,12 @@ export class FakeShopify {
     if (req.method === 'GET' && resource === 'webhooks.json') {
       return this.send(res, 200, { webhooks: [...this.webhooks.values()] }, limitHeader);
     }
+    if (req.method === 'POST' && resource === 'orders.json') {
+      return this.createOrder(req, res, limitHeader);
+    }
+    if (req.method === 'POST' && resource === 'graphql.json') {
+      return this.graphql(req, res, limitHeader);
+    }
     const del = /^webhooks\/(\d+)\.json$/.exec(resource);
     if (req.method === 'DELETE' && del) {
       if (!this.webhooks.delete(Number(del[1])))
@@ -452,6 +535,155 @@ export class FakeShopify {
     }
     return this.send(res, 404, { errors: 'Not Found' }, limitHeader);
   }
+
+  /** POST orders.json: Shopify's order resource in, `201 {order}` out; 422 when it cannot sell. */
+  private async createOrder(
+    req: IncomingMessage,
+    res: ServerResponse,
+    limitHeader: Record<string, string>,
+  ): Promise<void> {
+    const body = (await this.readBody(req)).order as Record<string, unknown> | undefined;
+    if (!body || typeof body !== 'object') {
+      return this.send(res, 400, { errors: { order: 'Required parameter missing or invalid' } });
+    }
+    const items = Array.isArray(body.line_items)
+      ? (body.line_items as Array<{ variant_id?: unknown; quantity?: unknown }>)
+      : [];
+    if (items.length === 0) {
+      return this.send(res, 422, { errors: { line_items: ["can't be blank"] } }, limitHeader);
+    }
+    const variants = [...this.products.values()].flatMap((p) => p.variants);
+    const lines: FakeOrderLineItem[] = [];
+    const errors: string[] = [];
+    for (const item of items) {
+      const v = variants.find((x) => x.id === Number(item.variant_id));
+      const quantity = Number(item.quantity);
+      if (!v) {
+        errors.push(`Variant ${String(item.variant_id)} does not exist`);
+        continue;
+      }
+      if (!Number.isInteger(quantity) || quantity < 1) {
+        errors.push('Quantity must be greater than or equal to 1');
+        continue;
+      }
+      const obey = body.inventory_behaviour === 'decrement_obeying_policy';
+      if (
+        obey &&
+        v.inventory_management === 'shopify' &&
+        v.inventory_policy === 'deny' &&
+        v.inventory_quantity < quantity
+      ) {
+        errors.push(
+          `${this.products.get(v.product_id)?.title ?? 'Product'} - ${v.title} is out of stock`,
+        );
+        continue;
+      }
+      lines.push({
+        id: this.nextId++,
+        variant_id: v.id,
+        product_id: v.product_id,
+        title: this.products.get(v.product_id)?.title ?? '',
+        variant_title: v.title,
+        sku: v.sku,
+        quantity,
+        price: v.price,
+      });
+    }
+    if (errors.length) return this.send(res, 422, { errors: { line_items: errors } }, limitHeader);
+    const decrement =
+      body.inventory_behaviour === 'decrement_obeying_policy' ||
+      body.inventory_behaviour === 'decrement_ignoring_policy';
+    if (decrement) {
+      for (const l of lines) {
+        const v = variants.find((x) => x.id === l.variant_id)!;
+        v.old_inventory_quantity = v.inventory_quantity;
+        v.inventory_quantity -= l.quantity;
+      }
+    }
+    const id = this.nextId++;
+    const at = shopifyTime(this.tick());
+    const cents = lines.reduce((n, l) => n + Math.round(Number(l.price) * 100) * l.quantity, 0);
+    const total = (cents / 100).toFixed(2);
+    const number = this.nextOrderNumber++;
+    const order: FakeOrder = {
+      id,
+      admin_graphql_api_id: `gid://shopify/Order/${id}`,
+      name: `#${number}`,
+      order_number: number,
+      email: String(body.email ?? ''),
+      currency: typeof body.currency === 'string' ? body.currency : this.currency,
+      total_price: total,
+      subtotal_price: total,
+      financial_status: typeof body.financial_status === 'string' ? body.financial_status : 'paid',
+      fulfillment_status: null,
+      cancelled_at: null,
+      tags: splitTags(typeof body.tags === 'string' ? body.tags : '').join(', '),
+      note: typeof body.note === 'string' ? body.note : null,
+      note_attributes: Array.isArray(body.note_attributes)
+        ? (body.note_attributes as Array<{ name: string; value: string }>)
+        : [],
+      source_identifier: typeof body.source_identifier === 'string' ? body.source_identifier : null,
+      line_items: lines,
+      customer: (body.customer as Record<string, unknown>) ?? null,
+      shipping_address: (body.shipping_address as Record<string, unknown>) ?? null,
+      created_at: at,
+      updated_at: at,
+    };
+    this.orders.set(id, order);
+    if (this.dropOrderResponses > 0) {
+      // Created in the store, but the caller never hears about it.
+      this.dropOrderResponses--;
+      req.socket.destroy();
+      return;
+    }
+    return this.send(res, 201, { order }, limitHeader);
+  }
+
+  /** POST graphql.json: only the orders search by tag is spoken here. */
+  private async graphql(
+    req: IncomingMessage,
+    res: ServerResponse,
+    limitHeader: Record<string, string>,
+  ): Promise<void> {
+    const body = (await this.readBody(req)) as {
+      query?: string;
+      variables?: { query?: string };
+    };
+    const cost = {
+      requestedQueryCost: 12,
+      actualQueryCost: 3,
+      throttleStatus: { maximumAvailable: 2000, currentlyAvailable: 1997, restoreRate: 100 },
+    };
+    if (typeof body.query !== 'string' || !/\borders\s*\(/.test(body.query)) {
+      return this.send(res, 200, {
+        errors: [{ message: 'unsupported by the fake store', extensions: { code: 'UNSUPPORTED' } }],
+      });
+    }
+    const q = body.variables?.query ?? '';
+    const m = /^tag:(?:'([^']*)'|"([^"]*)"|(\S+))$/.exec(q.trim());
+    if (!m) {
+      return this.send(res, 200, { errors: [{ message: `unsupported search "${q}"` }] });
+    }
+    const tag = (m[1] ?? m[2] ?? m[3]).toLowerCase();
+    const edges = [...this.orders.values()]
+      .filter((o) => splitTags(o.tags).some((t) => t.toLowerCase() === tag))
+      .slice(0, 5)
+      .map((o) => ({
+        node: {
+          id: o.admin_graphql_api_id,
+          legacyResourceId: String(o.id),
+          tags: splitTags(o.tags),
+        },
+      }));
+    return this.send(res, 200, { data: { orders: { edges } }, extensions: { cost } }, limitHeader);
+  }
+}
+
+function splitTags(tags: string): string[] {
+  return tags
+    .split(',')
+    .map((t) => t.trim())
+    .filter(Boolean);
 }
 
 export async function startFakeShopify(opts: FakeShopifyOptions): Promise<FakeShopify> {

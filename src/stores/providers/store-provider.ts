@@ -39,6 +39,35 @@ export interface StoreProduct {
 
 export type StoreOrderStatus = 'placed' | 'paid' | 'fulfilled' | 'cancelled' | 'refunded';
 
+/** An order to create in a store, provider-neutral. */
+export interface StoreOrderInput {
+  /**
+   * Castbridge's order id. The provider attaches it to the store order (Shopify: a tag)
+   * so that findOrderByReference finds an order whose creation answer was lost.
+   */
+  reference: string;
+  /** The partner's order id (shown to the merchant in the order's note). */
+  partnerOrderId: string;
+  currency: string | null;
+  lineItems: Array<{ variantExternalId: string; quantity: number; title: string; price: string }>;
+  customer: {
+    email: string;
+    firstName: string | null;
+    lastName: string | null;
+    shippingAddress: {
+      firstName: string | null;
+      lastName: string | null;
+      address1: string;
+      address2: string | null;
+      city: string;
+      province: string | null;
+      zip: string | null;
+      country: string;
+      phone: string | null;
+    } | null;
+  };
+}
+
 /** One inbound store event, translated. `at` is the store time of the change (freshness). */
 export type StoreChange =
   | { kind: 'product.upsert'; product: StoreProduct }
@@ -111,6 +140,17 @@ export interface StoreProvider {
     params: { cursor: string | null },
   ): Promise<{ ids: string[]; nextCursor: string | null }>;
 
+  /**
+   * The store order carrying this reference (see StoreOrderInput.reference), or null.
+   * Asked before every creation attempt, so a retry never creates an order twice.
+   */
+  findOrderByReference(ctx: StoreApiContext, reference: string): Promise<string | null>;
+  /**
+   * Creates the order. Must not retry by itself on a network error or a 5xx (the order may
+   * exist): the caller looks it up by reference and tries again.
+   */
+  createOrder(ctx: StoreApiContext, input: StoreOrderInput): Promise<{ storeOrderId: string }>;
+
   /** Constant-time check of an inbound webhook's signature over its raw body. */
   verifyWebhook(rawBody: Buffer, headers: Headers): boolean;
   webhookEnvelope(headers: Headers): InboundEnvelope | null;
@@ -128,6 +168,8 @@ export class StoreApiError extends Error {
     public readonly kind: StoreApiErrorKind,
     message: string,
     public readonly status: number | null = null,
+    /** How long the store asked us to wait (Retry-After), when it said. */
+    public readonly retryAfterMs: number | null = null,
   ) {
     super(message);
     this.name = 'StoreApiError';

@@ -3,6 +3,7 @@ import { Agent as HttpsAgent } from 'node:https';
 import axios, { AxiosInstance, AxiosResponse, Method } from 'axios';
 import type { AppConfig } from '../../../../config/env.schema';
 import { guardedLookup } from '../../../common/egress-guard';
+import { redactText } from '../../../common/redact';
 import { StoreApiError } from '../store-provider';
 
 /** Timeout of one HTTP call to a store. */
@@ -25,6 +26,26 @@ const realSleep: Sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 export function retryAfterMs(value: string | undefined): number {
   const s = Number(value);
   return Number.isFinite(s) && s >= 0 ? Math.min(Math.ceil(s * 1000), 60_000) : 2000;
+}
+
+/**
+ * A short, single-line summary of Shopify's `errors` member (a string, a list, or an object
+ * of field → messages), e.g. "line_items: Variant 1 is out of stock". Redacted and bounded.
+ */
+export function summarizeErrors(body: unknown): string {
+  const errors = (body as { errors?: unknown } | null)?.errors;
+  const flat = (v: unknown): string[] =>
+    typeof v === 'string'
+      ? [v]
+      : Array.isArray(v)
+        ? v.flatMap(flat)
+        : v && typeof v === 'object'
+          ? Object.entries(v as Record<string, unknown>).map(
+              ([k, x]) => `${k}: ${flat(x).join(', ')}`,
+            )
+          : [];
+  const text = flat(errors).join('; ').replace(/\s+/g, ' ').trim();
+  return redactText(text).slice(0, 300);
 }
 
 /**
@@ -88,8 +109,20 @@ export class ShopifyClient {
     shop: string,
     method: Method,
     path: string,
-    opts: { token?: string; params?: Record<string, string | number>; data?: unknown } = {},
+    opts: {
+      token?: string;
+      params?: Record<string, string | number>;
+      data?: unknown;
+      /**
+       * False for calls that must not be repeated blindly (creating an order): a network
+       * error or a 5xx is thrown at once, because the store may have done it already.
+       */
+      retryTransient?: boolean;
+      /** Adds a short summary of a 4xx answer's `errors` (never headers) to the error. */
+      errorDetail?: boolean;
+    } = {},
   ): Promise<ShopifyResponse<T>> {
+    const maxTransient = opts.retryTransient === false ? 0 : MAX_TRANSIENT_RETRIES;
     const url = `${this.origin(shop)}${path}`;
     let rateLimited = 0;
     let transient = 0;
@@ -106,7 +139,7 @@ export class ShopifyClient {
       } catch (err) {
         // Never rethrow the axios error: its config carries the headers (the token).
         const code = (err as { code?: string }).code ?? 'network error';
-        if (transient++ < MAX_TRANSIENT_RETRIES) {
+        if (transient++ < maxTransient) {
           await this.sleep(500 * 2 ** transient);
           continue;
         }
@@ -117,7 +150,12 @@ export class ShopifyClient {
       );
       if (res.status === 429) {
         if (rateLimited++ >= MAX_RATE_LIMIT_WAITS) {
-          throw new StoreApiError('rate_limited', `${method} ${path}: still rate limited`, 429);
+          throw new StoreApiError(
+            'rate_limited',
+            `${method} ${path}: still rate limited`,
+            429,
+            retryAfterMs(headers['retry-after']),
+          );
         }
         await this.sleep(retryAfterMs(headers['retry-after']));
         continue;
@@ -125,15 +163,18 @@ export class ShopifyClient {
       if (res.status === 401) {
         throw new StoreApiError('unauthorized', `${method} ${path}: 401 (token revoked?)`, 401);
       }
-      if (RETRYABLE_STATUSES.has(res.status) && transient++ < MAX_TRANSIENT_RETRIES) {
+      if (RETRYABLE_STATUSES.has(res.status) && transient++ < maxTransient) {
         await this.sleep(500 * 2 ** transient);
         continue;
       }
       if (res.status < 200 || res.status >= 300) {
+        const detail =
+          opts.errorDetail && res.status < 500 ? summarizeErrors(res.data as unknown) : '';
         throw new StoreApiError(
           res.status >= 500 ? 'unavailable' : 'rejected',
-          `${method} ${path}: HTTP ${res.status}`,
+          `${method} ${path}: HTTP ${res.status}${detail ? ` (${detail})` : ''}`,
           res.status,
+          headers['retry-after'] !== undefined ? retryAfterMs(headers['retry-after']) : null,
         );
       }
       const pause = callLimitPauseMs(headers['x-shopify-shop-api-call-limit']);

@@ -8,9 +8,17 @@ import {
   StoreApiContext,
   StoreApiError,
   StoreChange,
+  StoreOrderInput,
   StoreProduct,
   StoreProvider,
 } from '../store-provider';
+import {
+  createdOrderId,
+  lookedUpOrderId,
+  ORDER_LOOKUP_QUERY,
+  orderSearchQuery,
+  toShopifyOrder,
+} from './shopify-orders';
 import { nextPageInfo, SHOPIFY_TOPICS, toStoreChange, toStoreProduct } from './shopify-payloads';
 import { normalizeShopDomain, verifyOAuthQuery, verifyWebhookBody } from './shopify-signatures';
 import { ShopifyClient } from './shopify.client';
@@ -225,6 +233,38 @@ export class ShopifyProvider implements StoreProvider, OnModuleDestroy {
       .map((p) => (typeof p.id === 'number' || typeof p.id === 'string' ? String(p.id) : ''))
       .filter(Boolean);
     return { ids, nextCursor: nextPageInfo(res.headers.link) };
+  }
+
+  async findOrderByReference(ctx: StoreApiContext, reference: string): Promise<string | null> {
+    // A query (no side effect): the client's own transient retries are fine here.
+    const res = await this.client.request<unknown>(
+      ctx.shop,
+      'POST',
+      this.client.adminPath('graphql.json'),
+      {
+        token: ctx.accessToken,
+        data: { query: ORDER_LOOKUP_QUERY, variables: { query: orderSearchQuery(reference) } },
+      },
+    );
+    return lookedUpOrderId(res.data, reference);
+  }
+
+  async createOrder(
+    ctx: StoreApiContext,
+    input: StoreOrderInput,
+  ): Promise<{ storeOrderId: string }> {
+    const res = await this.client.request<unknown>(
+      ctx.shop,
+      'POST',
+      this.client.adminPath('orders.json'),
+      {
+        token: ctx.accessToken,
+        data: toShopifyOrder(input),
+        retryTransient: false,
+        errorDetail: true,
+      },
+    );
+    return { storeOrderId: createdOrderId(res.data) };
   }
 
   verifyWebhook(rawBody: Buffer, headers: Headers): boolean {

@@ -1,0 +1,147 @@
+import type { DataSource } from 'typeorm';
+import type { OutboxService } from '../../notifications/outbox.service';
+import type { JobQueue } from '../../queues/job-queue.service';
+import { StoreApiError, type StoreProvider } from '../../stores/providers/store-provider';
+import type { StoreConnectionsService } from '../../stores/store-connections.service';
+import type { StoreProviders } from '../../stores/store-providers';
+import type { Order } from './order.entity';
+import { OrderPlacementService } from './order-placement.service';
+import { OrderRetryError } from './order-retry';
+
+const ORDER = {
+  id: '0b9f7a4e-3c1d-4f7a-9a51-5d2b8c9e1f00',
+  partnerId: 'partner',
+  brandId: 'brand',
+  storeConnectionId: 'conn',
+  sessionId: null,
+  externalId: 'tt-1',
+  status: 'pending',
+  storeOrderId: null,
+  lineItems: [
+    {
+      variantId: 'v',
+      productId: 'p',
+      externalVariantId: '42',
+      title: 'Shirt',
+      sku: null,
+      quantity: 1,
+      price: '10.00',
+    },
+  ],
+  totalPrice: '10.00',
+  currency: 'EUR',
+  failureReason: null,
+  customer: { email: 'a@example.com' },
+  attempts: 0,
+} as unknown as Order;
+
+function setup(provider: Partial<StoreProvider>, order: Partial<Order> = {}) {
+  const updates: Array<{ sql: string; params: unknown[] }> = [];
+  const events: Array<{ type: string; data: Record<string, unknown> }> = [];
+  const manager = {
+    query: jest.fn(async (sql: string, params: unknown[]) => {
+      updates.push({ sql, params });
+      return [[], 1];
+    }),
+  };
+  const db = {
+    getRepository: () => ({ findOneBy: async () => ({ ...ORDER, ...order }) }),
+    query: jest.fn(async () => []),
+    transaction: async (fn: (m: unknown) => Promise<unknown>) => fn(manager),
+  } as unknown as DataSource;
+  const conn = { id: 'conn', status: 'linked', provider: 'shopify', partnerId: 'partner' };
+  const connections = {
+    findById: async () => conn,
+    context: () => ({ connectionId: 'conn', shop: 'x.myshopify.com', accessToken: 'shpat_secret' }),
+    markNeedsRelink: jest.fn(async () => undefined),
+  } as unknown as StoreConnectionsService;
+  const providers = { find: () => provider } as unknown as StoreProviders;
+  const outbox = {
+    record: jest.fn(
+      async (_m: unknown, _p: string, type: string, data: Record<string, unknown>) => {
+        events.push({ type, data });
+      },
+    ),
+  } as unknown as OutboxService;
+  const service = new OrderPlacementService(db, connections, providers, outbox, {} as JobQueue);
+  return { service, updates, events, connections };
+}
+
+const job = (attemptsMade = 0, attempts = 100) => ({ attemptsMade, opts: { attempts } });
+
+describe('OrderPlacementService.place', () => {
+  it('uses the order found by reference instead of creating another', async () => {
+    const createOrder = jest.fn();
+    const { service, events } = setup({ findOrderByReference: async () => '777', createOrder });
+    await expect(service.place(ORDER.id, job())).resolves.toEqual({
+      outcome: 'placed',
+      storeOrderId: '777',
+      found: true,
+    });
+    expect(createOrder).not.toHaveBeenCalled();
+    expect(events).toEqual([
+      { type: 'order.placed', data: expect.objectContaining({ storeOrderId: '777' }) },
+    ]);
+  });
+
+  it('creates the order when the lookup finds nothing, with our id as the reference', async () => {
+    const createOrder = jest.fn(async () => ({ storeOrderId: '888' }));
+    const { service } = setup({ findOrderByReference: async () => null, createOrder });
+    await expect(service.place(ORDER.id, job())).resolves.toMatchObject({ storeOrderId: '888' });
+    expect(createOrder).toHaveBeenCalledWith(
+      expect.anything(),
+      expect.objectContaining({ reference: ORDER.id, partnerOrderId: 'tt-1' }),
+    );
+  });
+
+  it('a refusal fails the order with the reason and order.failed', async () => {
+    const { service, events } = setup({
+      findOrderByReference: async () => null,
+      createOrder: async () => {
+        throw new StoreApiError('rejected', 'POST orders.json: HTTP 422 (out of stock)', 422);
+      },
+    });
+    const r = await service.place(ORDER.id, job());
+    expect(r).toEqual({ outcome: 'failed', reason: expect.stringContaining('out of stock') });
+    expect(events[0]).toMatchObject({ type: 'order.failed' });
+  });
+
+  it('a 401 marks the connection needs_relink and fails the order', async () => {
+    const { service, connections, events } = setup({
+      findOrderByReference: async () => {
+        throw new StoreApiError('unauthorized', 'POST graphql.json: 401', 401);
+      },
+    });
+    const r = await service.place(ORDER.id, job());
+    expect(r.outcome).toBe('failed');
+    expect(connections.markNeedsRelink).toHaveBeenCalled();
+    expect(events[0].type).toBe('order.failed');
+    expect(JSON.stringify(events)).not.toContain('shpat_secret');
+  });
+
+  it('an outage is retried (delay on the error, Retry-After honoured) until the last attempt', async () => {
+    const down = {
+      findOrderByReference: async () => {
+        throw new StoreApiError('rate_limited', 'still rate limited', 429, 30_000);
+      },
+    };
+    const a = setup(down);
+    const err = await a.service.place(ORDER.id, job(2)).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(OrderRetryError);
+    expect((err as OrderRetryError).delayMs).toBe(30_000);
+    expect(a.events).toHaveLength(0);
+
+    const b = setup(down);
+    const last = await b.service.place(ORDER.id, job(99, 100));
+    expect(last).toEqual({ outcome: 'failed', reason: expect.stringMatching(/gave up after 100/) });
+    expect(b.events[0].type).toBe('order.failed');
+  });
+
+  it('leaves an order that is no longer pending alone', async () => {
+    const { service } = setup({}, { status: 'placed' } as Partial<Order>);
+    await expect(service.place(ORDER.id, job())).resolves.toEqual({
+      outcome: 'skipped',
+      reason: 'order is placed',
+    });
+  });
+});
