@@ -339,6 +339,15 @@ describe('live streaming (real processes)', () => {
     expect((sessions.body.data as Json[]).length).toBe(1);
   });
 
+  it('disconnects the publisher when its live channel is deleted', async () => {
+    const ch = await newChannel();
+    const { pub, sessionId } = await goLive(ch.id, ch.streamKey);
+    expect((await call('DELETE', `/v1/channels/${ch.id}`)).status).toBe(204);
+    await pub.exited; // disconnected by the ingest
+    expect((await call('GET', `/v1/sessions/${sessionId}`)).status).toBe(404);
+    expect((await call('GET', `/v1/channels/${ch.id}`)).status).toBe(404);
+  });
+
   it('ends the session when the publisher leaves', async () => {
     const ch = await newChannel();
     const { pub, sessionId } = await goLive(ch.id, ch.streamKey);
