@@ -10,7 +10,6 @@ import {
   UseGuards,
 } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
-import { ChannelsService } from '../channels/channels.service';
 import { CurrentPartner, PartnerAuthGuard } from '../partners/auth.guards';
 import { RelayOrchestrator } from '../relay/relay-orchestrator.service';
 import {
@@ -29,7 +28,6 @@ import { DestinationsService } from './destinations.service';
 export class DestinationsController {
   constructor(
     private readonly destinations: DestinationsService,
-    private readonly channels: ChannelsService,
     private readonly relays: RelayOrchestrator,
   ) {}
 
@@ -49,17 +47,7 @@ export class DestinationsController {
     @CurrentPartner() partnerId: string,
     @Param('channelId') channelId: string,
   ): Promise<DestinationListDto> {
-    const rows = await this.destinations.list(partnerId, channelId);
-    const channel = await this.channels.get(partnerId, channelId);
-    const states = await this.destinations.states(
-      channel.currentSessionId,
-      rows.map((r) => r.id),
-    );
-    return {
-      data: rows.map((d) =>
-        this.destinations.toDto(d, stateOf(channel.currentSessionId, states.get(d.id))),
-      ),
-    };
+    return { data: await this.destinations.views(partnerId, channelId) };
   }
 
   @Get(':destinationId')
@@ -95,14 +83,7 @@ export class DestinationsController {
   }
 
   private async view(partnerId: string, d: Destination): Promise<DestinationDto> {
-    const channel = await this.channels.get(partnerId, d.channelId);
-    const states = await this.destinations.states(channel.currentSessionId, [d.id]);
-    return this.destinations.toDto(d, stateOf(channel.currentSessionId, states.get(d.id)));
+    const [dto] = await this.destinations.views(partnerId, d.channelId, [d]);
+    return dto as DestinationDto;
   }
-}
-
-/** API.md: `idle` when the channel is not live; a live channel without a relay for it: `stopped`. */
-function stateOf(currentSessionId: string | null, relayState: string | undefined): string {
-  if (!currentSessionId) return 'idle';
-  return relayState ?? 'stopped';
 }

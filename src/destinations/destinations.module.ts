@@ -15,7 +15,7 @@ export class DestinationsModule {}
 
 /** HTTP routes: `api` role only. */
 @Module({
-  imports: [DestinationsModule, ChannelsModule, RelayModule],
+  imports: [DestinationsModule, RelayModule],
   controllers: [DestinationsController],
 })
 export class DestinationsHttpModule {}

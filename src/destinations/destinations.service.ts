@@ -79,12 +79,27 @@ export class DestinationsService {
     });
   }
 
-  async list(partnerId: string, channelId: string): Promise<Destination[]> {
-    await this.channels.get(partnerId, channelId);
-    return this.destinations.find({
-      where: { partnerId, channelId },
-      order: { createdAt: 'ASC', id: 'ASC' },
-    });
+  /**
+   * Destinations as read (API.md), with their state in the channel's current session:
+   * the given rows, or all of the channel's. Another partner's channel is "not found".
+   */
+  async views(
+    partnerId: string,
+    channelId: string,
+    rows?: Destination[],
+  ): Promise<DestinationDto[]> {
+    const channel = await this.channels.get(partnerId, channelId);
+    const list =
+      rows ??
+      (await this.destinations.find({
+        where: { partnerId, channelId },
+        order: { createdAt: 'ASC', id: 'ASC' },
+      }));
+    const states = await this.states(
+      channel.currentSessionId,
+      list.map((d) => d.id),
+    );
+    return list.map((d) => this.toDto(d, stateOf(channel.currentSessionId, states.get(d.id))));
   }
 
   async get(partnerId: string, channelId: string, id: string): Promise<Destination> {
@@ -155,7 +170,10 @@ export class DestinationsService {
   }
 
   /** Relay states of these destinations in the channel's current session. */
-  async states(channelCurrentSession: string | null, ids: string[]): Promise<Map<string, string>> {
+  private async states(
+    channelCurrentSession: string | null,
+    ids: string[],
+  ): Promise<Map<string, string>> {
     const out = new Map<string, string>();
     if (!channelCurrentSession || ids.length === 0) return out;
     const relays = await this.db
@@ -165,7 +183,7 @@ export class DestinationsService {
     return out;
   }
 
-  toDto(d: Destination, state: string): DestinationDto {
+  private toDto(d: Destination, state: string): DestinationDto {
     const base = this.config.publicBaseUrl;
     return {
       id: d.id,
@@ -208,4 +226,10 @@ export class DestinationsService {
       problems,
     );
   }
+}
+
+/** API.md: `idle` when the channel is not live; a live channel without a relay for it: `stopped`. */
+function stateOf(currentSessionId: string | null, relayState: string | undefined): string {
+  if (!currentSessionId) return 'idle';
+  return relayState ?? 'stopped';
 }

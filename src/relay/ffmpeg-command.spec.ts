@@ -15,7 +15,6 @@ const LOW = ['-probesize', '4096', '-analyzeduration', '0'];
 describe('buildRelayCommand', () => {
   it('passthrough RTMP from a pipe: stream copy, FLV out', () => {
     const cmd = buildRelayCommand({
-      input: { kind: 'pipe' },
       output: { kind: 'rtmp', url: 'rtmp://live.example.com/app/sk_123456' },
       profile: null,
     });
@@ -41,19 +40,18 @@ describe('buildRelayCommand', () => {
     expect(cmd.secrets).toEqual(['rtmp://live.example.com/app/sk_123456', 'sk_123456']);
   });
 
-  it('RTMPS pulls from the ingest node and pushes over TLS', () => {
+  it('RTMPS: the same FLV muxer over TLS', () => {
     const cmd = buildRelayCommand({
-      input: { kind: 'rtmp', url: 'rtmp://10.0.0.5:1935/live/internal-1' },
       output: { kind: 'rtmp', url: 'rtmps://live-api-s.facebook.com:443/rtmp/FB-123' },
       profile: null,
     });
     expect(cmd.args).toEqual([
       ...GLOBAL,
       ...LOW,
-      '-rtmp_live',
-      'live',
+      '-f',
+      'flv',
       '-i',
-      'rtmp://10.0.0.5:1935/live/internal-1',
+      'pipe:0',
       '-map',
       '0:v:0?',
       '-map',
@@ -70,7 +68,6 @@ describe('buildRelayCommand', () => {
 
   it('HLS rendition: short segments, rolling playlist, atomic writes', () => {
     const cmd = buildRelayCommand({
-      input: { kind: 'pipe' },
       output: { kind: 'hls', dir: '/m/d1' },
       profile: null,
     });

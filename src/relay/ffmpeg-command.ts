@@ -5,19 +5,16 @@ import type { TranscodeProfile } from '../destinations/destination.entity';
  * the FfmpegRunner adapter runs it. Tests assert the exact argument lists.
  */
 
-export type RelayInput =
-  /** FLV bytes written to ffmpeg's stdin by the relay host. */
-  | { kind: 'pipe' }
-  /** Pull from an RTMP URL (e.g. the ingest node holding the stream). */
-  | { kind: 'rtmp'; url: string };
-
 export type RelayOutput =
   | { kind: 'rtmp'; url: string }
   /** HLS rendition into `dir` (index.m3u8 + segments). */
   | { kind: 'hls'; dir: string; segmentSeconds?: number; listSize?: number };
 
+/**
+ * The input is always FLV on ffmpeg's stdin, written by the relay from the in-process
+ * stream: ffmpeg never connects to the ingest, and it ends at EOF if its worker dies.
+ */
 export interface RelayCommandSpec {
-  input: RelayInput;
   output: RelayOutput;
   profile: TranscodeProfile | null;
 }
@@ -42,14 +39,10 @@ const GLOBAL = [
   '0.5',
 ];
 
-function inputArgs(input: RelayInput): string[] {
-  // Live input. A small probe is enough: FLV names its streams in the header and the
-  // sequence headers arrive first. Not `-fflags nobuffer`: measured here, it drops the
-  // GOP's key frame and the sink waits ~2 s longer for video.
-  const probe = ['-probesize', '4096', '-analyzeduration', '0'];
-  if (input.kind === 'pipe') return [...probe, '-f', 'flv', '-i', 'pipe:0'];
-  return [...probe, '-rtmp_live', 'live', '-i', input.url];
-}
+// Live FLV from stdin. A small probe is enough: FLV names its streams in the header and
+// the sequence headers arrive first. Not `-fflags nobuffer`: measured here, it drops the
+// GOP's key frame and the sink waits ~2 s longer for video.
+const INPUT = ['-probesize', '4096', '-analyzeduration', '0', '-f', 'flv', '-i', 'pipe:0'];
 
 /** Codec arguments: copy what the profile does not ask to change. */
 export function codecArgs(profile: TranscodeProfile | null): string[] {
@@ -119,12 +112,7 @@ function outputArgs(output: RelayOutput): string[] {
 }
 
 export function buildRelayCommand(spec: RelayCommandSpec): FfmpegCommand {
-  const args = [
-    ...GLOBAL,
-    ...inputArgs(spec.input),
-    ...codecArgs(spec.profile),
-    ...outputArgs(spec.output),
-  ];
+  const args = [...GLOBAL, ...INPUT, ...codecArgs(spec.profile), ...outputArgs(spec.output)];
   const secrets = spec.output.kind === 'rtmp' ? secretsOfUrl(spec.output.url) : [];
   return { args, secrets };
 }

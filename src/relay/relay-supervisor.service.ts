@@ -20,7 +20,7 @@ import { FfmpegRunner } from './ffmpeg-runner';
 import { Relay } from './relay.entity';
 import { ffmpegTransport, pushTransport, RelayTransport } from './relay-transports';
 import { RelayPulse, RelayWatch } from './relay-watch';
-import { RelayFence, RelayPatch, transitionRelay } from './relay-states';
+import { ACTIVE_STATES, RelayFence, RelayPatch, transitionRelay } from './relay-states';
 import type { RelayState } from './relay.entity';
 
 /** How often the runs of this process re-read their rows (live changes ≤ 3 s). */
@@ -127,7 +127,7 @@ export class RelaySupervisor implements OnApplicationShutdown {
       return 'lost';
     }
     this.log.log(`relay ${relayId} g${generation}: running`);
-    let bytesBase = Number(claimed.bytesSent) || 0;
+    let bytesBase = claimed.bytesSent;
 
     for (;;) {
       const snap = await this.snapshot(relayId);
@@ -180,25 +180,31 @@ export class RelaySupervisor implements OnApplicationShutdown {
     }
   }
 
-  /** Takes the relay for this run: its run token in the row fences every later write. */
-  private async claim(relayId: string, fence: RelayFence): Promise<Relay | null> {
+  /**
+   * Takes the relay for this run: its run token in the row fences every later write.
+   * Returns the bytes the relay had sent before (its counter carries on), or null.
+   */
+  private async claim(relayId: string, fence: RelayFence): Promise<{ bytesSent: number } | null> {
     const rows = (await this.db.query(
       `UPDATE relays SET worker_id = $3, updated_at = now()
-        WHERE id = $1 AND generation = $2 AND state IN ('starting', 'live', 'retrying')
-        RETURNING id, bytes_sent`,
-      [relayId, fence.generation, fence.runToken],
-    )) as [Array<{ id: string; bytes_sent: string }>, number];
+        WHERE id = $1 AND generation = $2 AND state = ANY($4::text[])
+        RETURNING bytes_sent`,
+      [relayId, fence.generation, fence.runToken, ACTIVE_STATES],
+    )) as [Array<{ bytes_sent: string }>, number];
     const row = rows[0]?.[0];
-    if (!row) return null;
-    return this.db.getRepository(Relay).findOneBy({ id: relayId });
+    return row ? { bytesSent: Number(row.bytes_sent) || 0 } : null;
   }
 
-  private owns(relay: Relay | null, fence: RelayFence): relay is Relay {
+  /** This run still holds the relay (same generation and run token) and it is active. */
+  private owns<T extends Pick<Relay, 'generation' | 'workerId' | 'state'>>(
+    rows: T | null,
+    fence: RelayFence,
+  ): rows is T {
     return (
-      !!relay &&
-      relay.generation === fence.generation &&
-      relay.workerId === fence.runToken &&
-      ['starting', 'live', 'retrying'].includes(relay.state)
+      !!rows &&
+      rows.generation === fence.generation &&
+      rows.workerId === fence.runToken &&
+      ACTIVE_STATES.includes(rows.state)
     );
   }
 
@@ -252,7 +258,7 @@ export class RelaySupervisor implements OnApplicationShutdown {
       const p = await this.pulse(relayId, signal);
       if (p === 'aborted') return 'aborted';
       if (p === 'unavailable') continue;
-      if (!this.ownsPulse(p, fence)) return 'lost';
+      if (!this.owns(p, fence)) return 'lost';
       if (!this.shouldRunPulse(p)) return 'stop';
       if (p.configVersion !== version) return 'ready';
     }
@@ -275,15 +281,6 @@ export class RelaySupervisor implements OnApplicationShutdown {
     });
   }
 
-  private ownsPulse(p: RelayPulse | null, fence: RelayFence): p is RelayPulse {
-    return (
-      !!p &&
-      p.generation === fence.generation &&
-      p.workerId === fence.runToken &&
-      ['starting', 'live', 'retrying'].includes(p.state)
-    );
-  }
-
   private shouldRunPulse(p: RelayPulse): boolean {
     return p.sessionLive && p.destinationEnabled === true;
   }
@@ -299,7 +296,6 @@ export class RelaySupervisor implements OnApplicationShutdown {
       await rm(dir, { recursive: true, force: true });
       await mkdir(dir, { recursive: true });
       const command = buildRelayCommand({
-        input: { kind: 'pipe' },
         output: { kind: 'hls', dir, segmentSeconds: 1, listSize: 6 },
         profile: d.profile,
       });
@@ -315,7 +311,6 @@ export class RelaySupervisor implements OnApplicationShutdown {
     }
     if (!d.profile) return pushTransport(this.media, stream, url, guardedLookup(policy));
     const command = buildRelayCommand({
-      input: { kind: 'pipe' },
       output: { kind: 'rtmp', url },
       profile: d.profile,
     });
@@ -402,7 +397,7 @@ export class RelaySupervisor implements OnApplicationShutdown {
           break;
         }
         if (p === 'unavailable') continue; // Postgres away: keep streaming, look again later
-        if (!this.ownsPulse(p, fence)) state.outcome = { kind: 'lost' };
+        if (!this.owns(p, fence)) state.outcome = { kind: 'lost' };
         else if (!this.shouldRunPulse(p)) state.outcome = { kind: 'stop' };
         else if (p.configVersion !== version) state.outcome = { kind: 'restart' };
       }

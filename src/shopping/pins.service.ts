@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
+import { DataSource, EntityManager } from 'typeorm';
 import { AppError, ErrorCode } from '../common/errors';
 import { isUuid } from '../common/pagination';
 import { OutboxService } from '../notifications/outbox.service';
@@ -21,7 +21,7 @@ export class PinsService {
 
   async pin(partnerId: string, sessionId: string, productId: string): Promise<PinView> {
     return this.db.transaction(async (m) => {
-      const session = await this.liveSession(m.query.bind(m), partnerId, sessionId);
+      const session = await this.liveSession(m, partnerId, sessionId);
       const [product] = (await m.query(
         `SELECT id FROM products WHERE id = $1 AND brand_id = $2 AND partner_id = $3
             AND deleted_at IS NULL`,
@@ -50,7 +50,7 @@ export class PinsService {
 
   async unpin(partnerId: string, sessionId: string, productId: string): Promise<void> {
     await this.db.transaction(async (m) => {
-      await this.session(m.query.bind(m), partnerId, sessionId);
+      await this.session(m, partnerId, sessionId);
       if (!isUuid(productId)) throw AppError.notFound('pin');
       const [rows] = (await m.query(
         `DELETE FROM session_pins WHERE session_id = $1 AND product_id = $2 RETURNING product_id`,
@@ -80,12 +80,12 @@ export class PinsService {
   }
 
   private async session(
-    query: (sql: string, params: unknown[]) => Promise<unknown>,
+    m: EntityManager,
     partnerId: string,
     sessionId: string,
   ): Promise<{ id: string; status: string; brand_id: string | null }> {
     if (!isUuid(sessionId)) throw AppError.notFound('session');
-    const rows = (await query(
+    const rows = (await m.query(
       `SELECT s.id, s.status, c.brand_id FROM sessions s JOIN channels c ON c.id = s.channel_id
         WHERE s.id = $1 AND s.partner_id = $2 FOR SHARE OF s`,
       [sessionId, partnerId],
@@ -95,11 +95,11 @@ export class PinsService {
   }
 
   private async liveSession(
-    query: (sql: string, params: unknown[]) => Promise<unknown>,
+    m: EntityManager,
     partnerId: string,
     sessionId: string,
   ): Promise<{ id: string; brand_id: string }> {
-    const s = await this.session(query, partnerId, sessionId);
+    const s = await this.session(m, partnerId, sessionId);
     if (s.status !== 'live') {
       throw new AppError(
         ErrorCode.Conflict,

@@ -7,6 +7,13 @@ import { StoreProviders } from '../store-providers';
 import { InboundEventsService } from './inbound-events.service';
 import { InboundKicker } from './inbound-kicker.service';
 
+/** Metric outcomes of refused webhooks (anything else: `unavailable`, answered 5xx). */
+const REFUSAL_OUTCOME: Partial<Record<ErrorCode, string>> = {
+  [ErrorCode.Unauthorized]: 'bad_signature',
+  [ErrorCode.ValidationFailed]: 'invalid',
+  [ErrorCode.NotFound]: 'unknown_provider',
+};
+
 /**
  * POST /webhooks/<provider> (API.md "Inbound store webhooks"): verify the signature over
  * the raw body → record the event (unique on its id) → wake the applier → 200.
@@ -33,14 +40,8 @@ export class StoreWebhooksController {
       this.metrics.inboundWebhook(name, answer.status);
       return answer;
     } catch (err) {
-      const outcome =
-        err instanceof AppError && err.code === ErrorCode.Unauthorized
-          ? 'bad_signature'
-          : err instanceof AppError && err.code === ErrorCode.ValidationFailed
-            ? 'invalid'
-            : err instanceof AppError && err.code === ErrorCode.NotFound
-              ? 'unknown_provider'
-              : 'unavailable';
+      const outcome = (err instanceof AppError && REFUSAL_OUTCOME[err.code]) || 'unavailable';
+      // An unknown provider name comes from the URL: never a label value of its own.
       this.metrics.inboundWebhook(outcome === 'unknown_provider' ? 'unknown' : name, outcome);
       throw err;
     }
