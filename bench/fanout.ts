@@ -28,7 +28,7 @@
  *   GET /v1/sessions/:id, polled every 200 ms) is printed too.
  * - Dropped frames: ffprobe reads 10 s of up to 3 sink streams (packet timestamps).
  */
-import { ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import {
   existsSync,
   mkdirSync,
@@ -43,8 +43,15 @@ import {
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
-import { maxVideoGap, stopAllMedia } from '../test/support/media';
-import { CastbridgeProcess, freePort, spawnCastbridge, waitFor } from '../test/support/processes';
+import { maxVideoGap, stopAllMedia, trackMedia } from '../test/support/media';
+import {
+  CastbridgeProcess,
+  freePort,
+  portOpen,
+  spawnCastbridge,
+  stopChild,
+  waitFor,
+} from '../test/support/processes';
 import {
   dropDatabase,
   flushQueuePrefix,
@@ -71,29 +78,12 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 // ---------------------------------------------------------------- cleanup
 
 const cleanups: Array<() => Promise<unknown>> = [];
-const children = new Set<ChildProcess>();
-
-function track(child: ChildProcess): ChildProcess {
-  children.add(child);
-  child.once('exit', () => children.delete(child));
-  return child;
-}
-
-async function kill(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const gone = new Promise<void>((r) => child.once('exit', () => r()));
-  child.kill(signal);
-  const t = setTimeout(() => child.kill('SIGKILL'), 5000);
-  await gone;
-  clearTimeout(t);
-}
 
 async function cleanupAll(): Promise<void> {
   while (cleanups.length) {
     const fn = cleanups.pop()!;
     await fn().catch((e: Error) => console.error(`cleanup: ${e.message}`));
   }
-  await Promise.all([...children].map((c) => kill(c, 'SIGKILL')));
   await stopAllMedia();
 }
 
@@ -245,7 +235,7 @@ async function ensureSource(): Promise<void> {
     'flv',
     tmp,
   ];
-  const child = track(spawn(FFMPEG, args, { stdio: ['ignore', 'ignore', 'inherit'] }));
+  const child = trackMedia(spawn(FFMPEG, args, { stdio: ['ignore', 'ignore', 'inherit'] }));
   const code = await new Promise<number | null>((r) => child.once('exit', (c) => r(c)));
   if (code !== 0) throw new Error(`source encode failed (ffmpeg exit ${code})`);
   renameSync(tmp, SOURCE);
@@ -259,7 +249,7 @@ interface Publisher {
 
 function publish(url: string): Publisher {
   const startedAt = Date.now();
-  const child = track(
+  const child = trackMedia(
     spawn(
       FFMPEG,
       [
@@ -292,7 +282,7 @@ function publish(url: string): Publisher {
     startedAt,
     stop: () => {
       stopping = true;
-      return kill(child, 'SIGKILL');
+      return stopChild(child, 'SIGKILL', 5000);
     },
   };
 }
@@ -352,7 +342,7 @@ ${withStat ? `      record video;\n      record_path ${dir}/rec;\n      record_m
 }
 ${http}`,
   );
-  const child = track(
+  const child = trackMedia(
     spawn('nginx', ['-e', join(dir, 'logs/error.log'), '-p', dir, '-c', join(dir, 'nginx.conf')], {
       stdio: 'ignore',
     }),
@@ -360,23 +350,10 @@ ${http}`,
   await waitFor(() => portOpen(rtmpPort), { what: `nginx ${label} on ${rtmpPort}` });
   if (statPort) await waitFor(() => portOpen(statPort), { what: `nginx ${label} stat` });
   const stop = async () => {
-    await kill(child, 'SIGKILL');
+    await stopChild(child, 'SIGKILL', 5000);
     rmSync(dir, { recursive: true, force: true });
   };
   return { pid: child.pid!, rtmpPort, statPort, dir, stop };
-}
-
-function portOpen(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const net = require('node:net') as typeof import('node:net');
-    const s = net.connect(port, '127.0.0.1');
-    s.once('connect', () => {
-      s.destroy();
-      resolve(true);
-    });
-    s.once('error', () => resolve(false));
-  });
 }
 
 interface SinkStream {
@@ -552,7 +529,7 @@ async function runCastbridge(n: number, sink: Nginx): Promise<Measurement> {
   cleanups.push(dropAll);
   try {
     app = await spawnCastbridge(env);
-    track(app.child);
+    trackMedia(app.child);
     const a = app;
     // Fails at once when the process dies (e.g. dist/ missing while being rebuilt).
     const died = a.exited.then((code) => {

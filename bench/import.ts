@@ -8,13 +8,8 @@ import { Client } from 'pg';
 import { SHOPIFY_KEY, SHOPIFY_SECRET } from '../test/support/commerce';
 import { startFakeShopify } from '../test/support/fake-shopify';
 import { freePort, waitFor } from '../test/support/processes';
-import {
-  dropDatabase,
-  flushQueuePrefix,
-  TEST_ADMIN_TOKEN,
-  testEnv,
-} from '../test/support/test-env';
-import { forkBenchApp } from './support/bench-app';
+import { dropDatabase, flushQueuePrefix, testEnv } from '../test/support/test-env';
+import { forkBenchApp, startStoreInstall } from './support/bench-app';
 
 const PRODUCTS = Number(process.env.BENCH_PRODUCTS ?? 10_000);
 const VARIANTS = 3;
@@ -39,30 +34,14 @@ async function main(): Promise<void> {
   });
   const app = await forkBenchApp(env);
   try {
-    const post = async (path: string, auth: string, body: unknown) => {
-      const r = await fetch(`${base}${path}`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${auth}`, 'content-type': 'application/json' },
-        body: JSON.stringify(body),
-      });
-      return (await r.json()) as Record<string, string>;
-    };
-    const partner = await post('/v1/admin/partners', TEST_ADMIN_TOKEN, { name: 'bench' });
-    const brand = await post('/v1/brands', partner.apiKey, { name: 'bench' });
-    const conn = await post(`/v1/brands/${brand.id}/store-connections`, partner.apiKey, {
-      provider: 'shopify',
-      shop: fake.shop,
-      returnUrl: `${base}/done`,
-    });
-    const consent = await fetch(conn.authorizeUrl, { redirect: 'manual' });
-    const callback = consent.headers.get('location')!;
+    const { apiKey, connectionId, callback } = await startStoreInstall(base, fake.shop);
 
     const started = Date.now();
     await fetch(callback, { redirect: 'manual' });
     const done = await waitFor(
       async () => {
-        const r = await fetch(`${base}/v1/store-connections/${conn.id}`, {
-          headers: { authorization: `Bearer ${partner.apiKey}` },
+        const r = await fetch(`${base}/v1/store-connections/${connectionId}`, {
+          headers: { authorization: `Bearer ${apiKey}` },
         });
         const c = (await r.json()) as {
           sync: { state: string; imported: number; lastSyncedAt: string | null };

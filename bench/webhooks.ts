@@ -10,14 +10,9 @@ import { Client } from 'pg';
 import { SHOPIFY_KEY, SHOPIFY_SECRET } from '../test/support/commerce';
 import { startFakeShopify } from '../test/support/fake-shopify';
 import { freePort, waitFor } from '../test/support/processes';
-import {
-  dropDatabase,
-  flushQueuePrefix,
-  TEST_ADMIN_TOKEN,
-  testEnv,
-} from '../test/support/test-env';
+import { dropDatabase, flushQueuePrefix, testEnv } from '../test/support/test-env';
 import { signWebhookBody } from '../src/stores/providers/shopify/shopify-signatures';
-import { forkBenchApp } from './support/bench-app';
+import { forkBenchApp, startStoreInstall } from './support/bench-app';
 
 const DURATION_S = Number(process.env.BENCH_DURATION ?? 10);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 64);
@@ -52,27 +47,12 @@ async function main(): Promise<void> {
   const worker = await forkBenchApp({ ...env, ROLES: 'worker', PORT: String(await freePort()) });
   try {
     // A linked store with its catalog, so the webhooks are applied to real rows.
-    const post = async (path: string, auth: string, body: unknown) => {
-      const r = await fetch(`${base}${path}`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${auth}`, 'content-type': 'application/json' },
-        body: JSON.stringify(body),
-      });
-      return (await r.json()) as Record<string, string>;
-    };
-    const partner = await post('/v1/admin/partners', TEST_ADMIN_TOKEN, { name: 'bench' });
-    const brand = await post('/v1/brands', partner.apiKey, { name: 'bench' });
-    const conn = await post(`/v1/brands/${brand.id}/store-connections`, partner.apiKey, {
-      provider: 'shopify',
-      shop: fake.shop,
-      returnUrl: `${base}/done`,
-    });
-    const consent = await fetch(conn.authorizeUrl, { redirect: 'manual' });
-    await fetch(consent.headers.get('location')!, { redirect: 'manual' });
+    const { apiKey, connectionId, callback } = await startStoreInstall(base, fake.shop);
+    await fetch(callback, { redirect: 'manual' });
     await waitFor(
       async () => {
-        const r = await fetch(`${base}/v1/store-connections/${conn.id}`, {
-          headers: { authorization: `Bearer ${partner.apiKey}` },
+        const r = await fetch(`${base}/v1/store-connections/${connectionId}`, {
+          headers: { authorization: `Bearer ${apiKey}` },
         });
         return ((await r.json()) as { sync: { lastSyncedAt: string | null } }).sync.lastSyncedAt;
       },

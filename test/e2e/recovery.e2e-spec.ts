@@ -7,20 +7,20 @@ import {
   startNginxSink,
   stopAllMedia,
 } from '../support/media';
-import { CastbridgeProcess, freePort, spawnCastbridge, waitFor } from '../support/processes';
+import { newPartnerClient, PartnerClient, waitReady } from '../support/partner-client';
 import {
-  dropDatabase,
-  flushQueuePrefix,
-  PG_BASE,
-  TEST_ADMIN_TOKEN,
-  testEnv,
-} from '../support/test-env';
+  CastbridgeProcess,
+  freePort,
+  portOpen,
+  spawnCastbridge,
+  stopChild,
+  waitFor,
+} from '../support/processes';
+import { dropDatabase, flushQueuePrefix, PG_BASE, testEnv } from '../support/test-env';
 import { TcpProxy } from '../support/tcp-proxy';
 import { WebhookReceiver } from '../support/webhook-receiver';
 
 jest.setTimeout(180_000);
-
-type Json = Record<string, unknown>;
 
 /** A Redis of this test's own, so that it can really be restarted. */
 async function startRedis(port: number): Promise<ChildProcess> {
@@ -29,23 +29,8 @@ async function startRedis(port: number): Promise<ChildProcess> {
     ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
     { stdio: 'ignore' },
   );
-  await waitFor(
-    () =>
-      new Promise<boolean>((resolve) => {
-        const s = require('node:net').connect(port, '127.0.0.1'); // eslint-disable-line @typescript-eslint/no-require-imports
-        s.once('connect', () => (s.destroy(), resolve(true)));
-        s.once('error', () => resolve(false));
-      }),
-    { what: `redis on ${port}` },
-  );
+  await waitFor(() => portOpen(port), { what: `redis on ${port}` });
   return child;
-}
-
-async function kill(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const gone = new Promise((r) => child.once('exit', r));
-  child.kill('SIGKILL');
-  await gone;
 }
 
 /**
@@ -63,15 +48,7 @@ describe('recovery: Redis restarted while live', () => {
   let publisher: Publisher | null = null;
   let receiver: WebhookReceiver;
 
-  async function call(method: string, path: string, body?: unknown): Promise<Json> {
-    const res = await fetch(`${app.baseUrl}${path}`, {
-      method,
-      headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await res.text();
-    return text ? (JSON.parse(text) as Json) : {};
-  }
+  let call: PartnerClient['json'];
 
   async function relayState(sessionId: string, destinationId: string): Promise<string | undefined> {
     const s = await call('GET', `/v1/sessions/${sessionId}`);
@@ -86,15 +63,10 @@ describe('recovery: Redis restarted while live', () => {
     const rtmpPort = await freePort();
     env = testEnv({ RTMP_PORT: String(rtmpPort), REDIS_URL: `redis://127.0.0.1:${redisPort}` });
     app = await spawnCastbridge(env);
-    await waitFor(async () => (await fetch(`${app.baseUrl}/health/ready`)).status === 200, {
-      what: 'ready',
-    });
-    const res = await fetch(`${app.baseUrl}/v1/admin/partners`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${TEST_ADMIN_TOKEN}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ name: 'Recovery' }),
-    });
-    apiKey = String(((await res.json()) as Json).apiKey);
+    await waitReady(app.baseUrl);
+    const partner = await newPartnerClient(app.baseUrl, 'Recovery');
+    call = partner.json;
+    apiKey = partner.apiKey;
     sink = await startNginxSink();
     receiver = await WebhookReceiver.start();
     env.RTMP_PORT = String(rtmpPort);
@@ -106,7 +78,7 @@ describe('recovery: Redis restarted while live', () => {
     await receiver.close();
     await sink.stop();
     await stopAllMedia();
-    await kill(redis);
+    await stopChild(redis, 'SIGKILL');
     await dropDatabase(env.DATABASE_URL);
   });
 
@@ -148,7 +120,7 @@ describe('recovery: Redis restarted while live', () => {
     // Watch A for the whole outage; restart Redis (empty: no AOF) in the middle.
     const watching = maxVideoGap(`${sink.url}/rec_a`, 10);
     await new Promise((r) => setTimeout(r, 1500));
-    await kill(redis);
+    await stopChild(redis, 'SIGKILL');
     // While Redis is down: a committed state change (its event waits in the outbox).
     const patched = await fetch(
       `${app.baseUrl}/v1/channels/${channelId}/destinations/${String(b.id)}`,
@@ -211,15 +183,7 @@ describe('recovery: Postgres unreachable while live', () => {
   let sink: RtmpSink;
   let publisher: Publisher | null = null;
 
-  async function call(method: string, path: string, body?: unknown): Promise<Json> {
-    const res = await fetch(`${app.baseUrl}${path}`, {
-      method,
-      headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await res.text();
-    return text ? (JSON.parse(text) as Json) : {};
-  }
+  let call: PartnerClient['json'];
 
   beforeAll(async () => {
     const pg = new URL(PG_BASE);
@@ -230,15 +194,10 @@ describe('recovery: Postgres unreachable while live', () => {
     const viaProxy = new URL(direct);
     viaProxy.port = String(proxy.port);
     app = await spawnCastbridge({ ...env, DATABASE_URL: viaProxy.toString() });
-    await waitFor(async () => (await fetch(`${app.baseUrl}/health/ready`)).status === 200, {
-      what: 'ready',
-    });
-    const res = await fetch(`${app.baseUrl}/v1/admin/partners`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${TEST_ADMIN_TOKEN}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ name: 'PG outage' }),
-    });
-    apiKey = String(((await res.json()) as Json).apiKey);
+    await waitReady(app.baseUrl);
+    const partner = await newPartnerClient(app.baseUrl, 'PG outage');
+    call = partner.json;
+    apiKey = partner.apiKey;
     sink = await startNginxSink();
   });
 

@@ -8,12 +8,11 @@ import {
   startNginxSink,
   stopAllMedia,
 } from '../support/media';
+import { newPartnerClient, PartnerClient, waitReady } from '../support/partner-client';
 import { CastbridgeProcess, freePort, spawnCastbridge, waitFor } from '../support/processes';
-import { dropDatabase, flushQueuePrefix, TEST_ADMIN_TOKEN, testEnv } from '../support/test-env';
+import { dropDatabase, flushQueuePrefix, testEnv } from '../support/test-env';
 
 jest.setTimeout(180_000);
-
-type Json = Record<string, unknown>;
 
 /**
  * Roles across processes: one api+ingest process, relay workers in other processes that
@@ -26,19 +25,11 @@ describe('relay failover across worker processes', () => {
   let api: CastbridgeProcess;
   const workers: CastbridgeProcess[] = [];
   let db: Client;
-  let apiKey = '';
   let rtmpPort = 0;
   let sink: RtmpSink;
   let publisher: Publisher | null = null;
 
-  async function call(method: string, path: string, body?: unknown): Promise<Json> {
-    const res = await fetch(`${api.baseUrl}${path}`, {
-      method,
-      headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    return (await res.json()) as Json;
-  }
+  let call: PartnerClient['json'];
 
   /** relay rows of the session: state and the worker process (pid) holding it. */
   async function relays(sessionId: string) {
@@ -82,17 +73,10 @@ describe('relay failover across worker processes', () => {
     rtmpPort = await freePort();
     env = testEnv({ RTMP_PORT: String(rtmpPort), INGEST_INTERNAL_HOST: '127.0.0.1' });
     api = await spawnCastbridge({ ...env, ROLES: 'api,ingest' });
-    await waitFor(async () => (await fetch(`${api.baseUrl}/health/ready`)).status === 200, {
-      what: 'api ready',
-    });
+    await waitReady(api.baseUrl, 'api ready');
     db = new Client({ connectionString: env.DATABASE_URL });
     await db.connect();
-    const res = await fetch(`${api.baseUrl}/v1/admin/partners`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${TEST_ADMIN_TOKEN}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ name: 'Failover' }),
-    });
-    apiKey = String(((await res.json()) as Json).apiKey);
+    call = (await newPartnerClient(api.baseUrl, 'Failover')).json;
     sink = await startNginxSink();
   });
 
@@ -109,9 +93,7 @@ describe('relay failover across worker processes', () => {
 
   it('moves relays to another worker after SIGKILL, and on SIGTERM', async () => {
     const w1 = await worker();
-    await waitFor(async () => (await fetch(`${w1.baseUrl}/health/ready`)).status === 200, {
-      what: 'worker 1 ready',
-    });
+    await waitReady(w1.baseUrl, 'worker 1 ready');
     const channel = await call('POST', '/v1/channels', { name: 'Failover' });
     const channelId = String(channel.id);
     const keys = ['fo_one', 'fo_two', 'fo_three'];
@@ -150,9 +132,7 @@ describe('relay failover across worker processes', () => {
     expect(w1Ffmpegs.length).toBe(1); // the HLS rendition; passthrough needs no ffmpeg
 
     const w2 = await worker();
-    await waitFor(async () => (await fetch(`${w2.baseUrl}/health/ready`)).status === 200, {
-      what: 'worker 2 ready',
-    });
+    await waitReady(w2.baseUrl, 'worker 2 ready');
 
     // SIGKILL worker 1: worker 2 takes every relay over within 10 s.
     w1.child.kill('SIGKILL');
@@ -179,9 +159,7 @@ describe('relay failover across worker processes', () => {
 
     // SIGTERM worker 2 with worker 3 up: clean exit, relays handed over, no ffmpeg left behind.
     const w3 = await worker();
-    await waitFor(async () => (await fetch(`${w3.baseUrl}/health/ready`)).status === 200, {
-      what: 'worker 3 ready',
-    });
+    await waitReady(w3.baseUrl, 'worker 3 ready');
     const w2Ffmpegs = childFfmpegs(w2.child.pid as number);
     const stoppedAt = Date.now();
     const code = await w2.stop('SIGTERM');

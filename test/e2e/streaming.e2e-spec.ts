@@ -12,12 +12,12 @@ import {
   startRtmpsSink,
   stopAllMedia,
 } from '../support/media';
+import { Json, newPartnerClient, PartnerClient, waitReady } from '../support/partner-client';
 import { CastbridgeProcess, freePort, spawnCastbridge, waitFor } from '../support/processes';
-import { dropDatabase, flushQueuePrefix, TEST_ADMIN_TOKEN, testEnv } from '../support/test-env';
+import { dropDatabase, flushQueuePrefix, testEnv } from '../support/test-env';
 
 jest.setTimeout(180_000);
 
-type Json = Record<string, unknown>;
 interface RelayView {
   destinationId: string;
   state: string;
@@ -40,26 +40,13 @@ interface SessionView {
 describe('live streaming (real processes)', () => {
   let app: CastbridgeProcess;
   let env: Record<string, string>;
-  let apiKey = '';
   let rtmpPort = 0;
   let certificate: TestCertificate;
   const sinks: RtmpSink[] = [];
   const publishers: Publisher[] = [];
   const secrets: string[] = [];
 
-  async function call(
-    method: string,
-    path: string,
-    body?: unknown,
-  ): Promise<{ status: number; body: Json }> {
-    const res = await fetch(`${app.baseUrl}${path}`, {
-      method,
-      headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await res.text();
-    return { status: res.status, body: text ? (JSON.parse(text) as Json) : {} };
-  }
+  let call: PartnerClient['call'];
 
   async function session(id: string): Promise<SessionView> {
     return (await call('GET', `/v1/sessions/${id}`)).body as unknown as SessionView;
@@ -119,16 +106,10 @@ describe('live streaming (real processes)', () => {
       NODE_EXTRA_CA_CERTS: certificate.cert,
     });
     app = await spawnCastbridge(env);
-    await waitFor(async () => (await fetch(`${app.baseUrl}/health/ready`)).status === 200, {
-      what: 'ready',
-    });
-    const res = await fetch(`${app.baseUrl}/v1/admin/partners`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${TEST_ADMIN_TOKEN}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ name: 'Streams' }),
-    });
-    apiKey = String(((await res.json()) as Json).apiKey);
-    secrets.push(apiKey);
+    await waitReady(app.baseUrl);
+    const partner = await newPartnerClient(app.baseUrl, 'Streams');
+    call = partner.call;
+    secrets.push(partner.apiKey);
   });
 
   afterAll(async () => {

@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { freePort, waitFor } from './processes';
+import { freePort, portOpen, stopChild, waitFor } from './processes';
 
 /**
  * Real media processes for tests, loopback only: an ffmpeg publisher (test pattern,
@@ -16,23 +16,15 @@ const FFPROBE = process.env.FFPROBE_PATH ?? 'ffprobe';
 const NGINX_RTMP_MODULE = '/usr/lib/nginx/modules/ngx_rtmp_module.so';
 const started = new Set<ChildProcess>();
 
-function track(child: ChildProcess): ChildProcess {
+/** Tracks a media process so that `stopAllMedia()` stops it. */
+export function trackMedia(child: ChildProcess): ChildProcess {
   started.add(child);
   child.once('exit', () => started.delete(child));
   return child;
 }
 
-async function kill(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const gone = new Promise<void>((r) => child.once('exit', () => r()));
-  child.kill(signal);
-  const t = setTimeout(() => child.kill('SIGKILL'), 3000);
-  await gone;
-  clearTimeout(t);
-}
-
 export async function stopAllMedia(): Promise<void> {
-  await Promise.all([...started].map((c) => kill(c, 'SIGKILL')));
+  await Promise.all([...started].map((c) => stopChild(c, 'SIGKILL')));
 }
 
 export interface Publisher {
@@ -48,7 +40,7 @@ export function publishTestPattern(
 ): Publisher {
   const size = opts.size ?? '640x360';
   const fps = opts.fps ?? 30;
-  const child = track(
+  const child = trackMedia(
     spawn(
       FFMPEG,
       [
@@ -89,7 +81,7 @@ export function publishTestPattern(
     ),
   );
   const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
-  return { child, exited, stop: () => kill(child) };
+  return { child, exited, stop: () => stopChild(child) };
 }
 
 export interface RtmpSink {
@@ -124,7 +116,9 @@ rtmp {
   writeFileSync(join(dir, 'nginx.conf'), conf);
   let child: ChildProcess | null = null;
   const start = async () => {
-    child = track(spawn('nginx', ['-p', dir, '-c', join(dir, 'nginx.conf')], { stdio: 'ignore' }));
+    child = trackMedia(
+      spawn('nginx', ['-p', dir, '-c', join(dir, 'nginx.conf')], { stdio: 'ignore' }),
+    );
     await waitFor(() => portOpen(port), { what: `nginx on ${port}` });
   };
   await start();
@@ -132,7 +126,7 @@ rtmp {
     port,
     url: `rtmp://127.0.0.1:${port}/live`,
     stop: async () => {
-      if (child) await kill(child, 'SIGKILL');
+      if (child) await stopChild(child, 'SIGKILL');
       child = null;
     },
     restart: start,
@@ -192,7 +186,7 @@ key = ${cert.key}
   );
   let child: ChildProcess | null = null;
   const start = async () => {
-    child = track(spawn('stunnel4', [join(dir, 'stunnel.conf')], { stdio: 'ignore' }));
+    child = trackMedia(spawn('stunnel4', [join(dir, 'stunnel.conf')], { stdio: 'ignore' }));
     await waitFor(() => portOpen(port), { what: `stunnel on ${port}` });
   };
   await start();
@@ -201,26 +195,13 @@ key = ${cert.key}
     url: `rtmps://127.0.0.1:${port}/live`,
     plain,
     stop: async () => {
-      if (child) await kill(child, 'SIGKILL');
+      if (child) await stopChild(child, 'SIGKILL');
       child = null;
       await plain.stop();
       rmSync(dir, { recursive: true, force: true });
     },
     restart: start,
   };
-}
-
-function portOpen(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const net = require('node:net') as typeof import('node:net');
-    const s = net.connect(port, '127.0.0.1');
-    s.once('connect', () => {
-      s.destroy();
-      resolve(true);
-    });
-    s.once('error', () => resolve(false));
-  });
 }
 
 export interface ProbedStream {
