@@ -2,7 +2,7 @@ import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@n
 import type { Request, Response } from 'express';
 import { AppError, ErrorCode, FieldProblem, STATUS_OF } from './errors';
 
-interface ErrorBody {
+export interface ErrorBody {
   statusCode: number;
   error: string;
   message: string;
@@ -57,6 +57,58 @@ export function bodyParserErrorTranslator(
   );
 }
 
+/** The API.md error body of any error; unknown errors become a bare 500 (no internals). */
+export function errorBody(exception: unknown, requestId: string): ErrorBody {
+  if (exception instanceof AppError) {
+    return {
+      statusCode: STATUS_OF[exception.code],
+      error: exception.code,
+      message: exception.message,
+      details: exception.details,
+      requestId,
+    };
+  }
+  const parsed = fromBodyParser(exception);
+  if (parsed) {
+    return {
+      statusCode: STATUS_OF[parsed.code],
+      error: parsed.code,
+      message: parsed.message,
+      details: [{ field: 'body', message: parsed.message.replace(/^body: /, '') }],
+      requestId,
+    };
+  }
+  if (exception instanceof HttpException) {
+    const status = exception.getStatus();
+    const code =
+      CODE_OF_STATUS[status] ?? (status >= 500 ? ErrorCode.Internal : ErrorCode.ValidationFailed);
+    const response = exception.getResponse();
+    const message =
+      status >= 500
+        ? 'internal error'
+        : typeof response === 'string'
+          ? response
+          : String((response as { message?: unknown }).message ?? exception.message);
+    return { statusCode: status, error: code, message, details: [], requestId };
+  }
+  return {
+    statusCode: 500,
+    error: ErrorCode.Internal,
+    message: 'internal error',
+    details: [],
+    requestId,
+  };
+}
+
+/** A 5xx's cause goes to the log only: the message of an unknown error may carry internals. */
+export function logServerError(logger: Logger, exception: unknown, requestId: string): void {
+  const err = exception as Error;
+  logger.error(
+    { err: { name: err?.name, message: err?.message, stack: err?.stack }, requestId },
+    'unhandled error',
+  );
+}
+
 /** Maps every error to the API.md error shape; unknown errors become a bare 500. */
 @Catch()
 export class HttpExceptionFilter implements ExceptionFilter {
@@ -67,58 +119,9 @@ export class HttpExceptionFilter implements ExceptionFilter {
     const req = ctx.getRequest<Request & { id?: string }>();
     const res = ctx.getResponse<Response>();
     const requestId = String(req.id ?? res.getHeader('x-request-id') ?? '');
-    const body = this.toBody(exception, requestId);
-    if (body.statusCode >= 500) {
-      const err = exception as Error;
-      // The message of an unknown error may carry internals: it goes to the log only.
-      this.logger.error(
-        { err: { name: err?.name, message: err?.message, stack: err?.stack }, requestId },
-        'unhandled error',
-      );
-    }
+    const body = errorBody(exception, requestId);
+    if (body.statusCode >= 500) logServerError(this.logger, exception, requestId);
     if (res.headersSent) return;
     res.status(body.statusCode).json(body);
-  }
-
-  private toBody(exception: unknown, requestId: string): ErrorBody {
-    if (exception instanceof AppError) {
-      return {
-        statusCode: STATUS_OF[exception.code],
-        error: exception.code,
-        message: exception.message,
-        details: exception.details,
-        requestId,
-      };
-    }
-    const parsed = fromBodyParser(exception);
-    if (parsed) {
-      return {
-        statusCode: STATUS_OF[parsed.code],
-        error: parsed.code,
-        message: parsed.message,
-        details: [{ field: 'body', message: parsed.message.replace(/^body: /, '') }],
-        requestId,
-      };
-    }
-    if (exception instanceof HttpException) {
-      const status = exception.getStatus();
-      const code =
-        CODE_OF_STATUS[status] ?? (status >= 500 ? ErrorCode.Internal : ErrorCode.ValidationFailed);
-      const response = exception.getResponse();
-      const message =
-        status >= 500
-          ? 'internal error'
-          : typeof response === 'string'
-            ? response
-            : String((response as { message?: unknown }).message ?? exception.message);
-      return { statusCode: status, error: code, message, details: [], requestId };
-    }
-    return {
-      statusCode: 500,
-      error: ErrorCode.Internal,
-      message: 'internal error',
-      details: [],
-      requestId,
-    };
   }
 }

@@ -3,6 +3,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
 import type { Queue } from 'bullmq';
 import type { NextFunction, Request, Response } from 'express';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import {
   collectDefaultMetrics,
   Counter,
@@ -160,15 +161,20 @@ export class MetricsService implements JobMetrics {
   /** Express middleware observing every response (registered first, in bootstrap.ts). */
   httpMiddleware(): (req: Request, res: Response, next: NextFunction) => void {
     return (req, res, next) => {
-      const start = process.hrtime.bigint();
-      res.once('finish', () => {
-        this.httpDuration.observe(
-          { method: req.method, route: routeTemplate(req), status: String(res.statusCode) },
-          Number(process.hrtime.bigint() - start) / 1e9,
-        );
-      });
+      this.timeHttp(req, res, () => routeTemplate(req));
       next();
     };
+  }
+
+  /** Times a request until its response is sent; `route` is asked then (Express sets it late). */
+  timeHttp(req: IncomingMessage, res: ServerResponse, route: () => string): void {
+    const start = process.hrtime.bigint();
+    res.once('finish', () => {
+      this.httpDuration.observe(
+        { method: req.method ?? '', route: route(), status: String(res.statusCode) },
+        Number(process.hrtime.bigint() - start) / 1e9,
+      );
+    });
   }
 
   jobFinished(queue: string, job: string, outcome: JobOutcome, seconds: number): void {

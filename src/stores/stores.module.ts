@@ -10,7 +10,7 @@ import { StoreConnectionsService } from './store-connections.service';
 import { StoreProviders } from './store-providers';
 import { InboundEventsService } from './webhooks/inbound-events.service';
 import { InboundKicker } from './webhooks/inbound-kicker.service';
-import { StoreWebhooksController } from './webhooks/store-webhooks.controller';
+import { StoreWebhooksRoute } from './webhooks/store-webhooks.route';
 
 /** Every shop platform Castbridge links to: adding one is a folder in providers/ and a line here. */
 const STORE_PROVIDER_CLASSES: Type<StoreProvider>[] = [ShopifyProvider];
@@ -37,6 +37,7 @@ export class StoresModule {}
 /** HTTP routes (`api` role): the store-connection API, the OAuth callback, inbound webhooks. */
 @Module({
   imports: [StoresModule],
-  controllers: [StoreConnectionsController, OAuthCallbackController, StoreWebhooksController],
+  controllers: [StoreConnectionsController, OAuthCallbackController],
+  providers: [StoreWebhooksRoute],
 })
 export class StoresHttpModule {}

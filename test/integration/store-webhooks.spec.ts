@@ -156,6 +156,53 @@ describe('inbound Shopify webhooks: verify, record, apply', () => {
     expect(await inboundCount()).toBe(before);
   });
 
+  it('is served ahead of Express yet keeps the app conventions: request id, error body, metrics', async () => {
+    const p = f.fake.updateProduct(products()[3].id, { title: 'Forged again' });
+    const forged = await fetch(url, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        'x-request-id': 'req-webhook-1',
+        'x-shopify-topic': 'products/update',
+        'x-shopify-shop-domain': f.fake.shop,
+        'x-shopify-hmac-sha256': 'AAAA',
+        'x-shopify-webhook-id': randomUUID(),
+      },
+      body: JSON.stringify(p),
+    });
+    expect(forged.status).toBe(401);
+    expect(forged.headers.get('x-request-id')).toBe('req-webhook-1');
+    expect(await forged.json()).toEqual({
+      statusCode: 401,
+      error: 'UNAUTHORIZED',
+      message: 'webhook signature is missing or wrong',
+      details: [],
+      requestId: 'req-webhook-1',
+    });
+    // Only POST is served ahead; anything else reaches Nest, which has no such route.
+    await f.t.http().get('/webhooks/shopify').expect(404);
+    const metrics = (await f.t.http().get('/metrics').expect(200)).text;
+    const count = (line: string) => {
+      const m = metrics.split('\n').find((l) => l.startsWith(line + ' '));
+      return m ? Number(m.slice(line.length + 1)) : 0;
+    };
+    expect(
+      count('castbridge_inbound_webhooks_total{provider="shopify",outcome="bad_signature"}'),
+    ).toBeGreaterThanOrEqual(1);
+    // The 413 of the test above is counted too.
+    expect(
+      count('castbridge_inbound_webhooks_total{provider="shopify",outcome="too_large"}'),
+    ).toBeGreaterThanOrEqual(1);
+    expect(
+      count('castbridge_inbound_webhooks_total{provider="shopify",outcome="accepted"}'),
+    ).toBeGreaterThanOrEqual(1);
+    expect(
+      count(
+        'castbridge_http_request_duration_seconds_count{method="POST",route="/webhooks/:provider",status="401"}',
+      ),
+    ).toBeGreaterThanOrEqual(1);
+  });
+
   it('products/create and products/delete: product.created, product.deleted, gone from the API', async () => {
     const p: FakeProduct = f.fake.addProduct({ title: 'Brand new hat', variants: 2 });
     await ok(f.fake.sendWebhook(url, 'products/create', p));

@@ -81,7 +81,7 @@ export class InboundEventsService {
       if (!first.has(k)) first.set(k, w);
     }
     const rows = [...first.values()];
-    let result: Array<{ provider: string; event_key: string; inserted: boolean; applied: boolean }>;
+    let result: Array<{ provider: string; event_key: string; applied: boolean }>;
     try {
       // One JSON document for the whole batch: the payloads are embedded as they came (they
       // are valid JSON), so nothing is escaped or re-serialised on the way to Postgres.
@@ -94,12 +94,15 @@ export class InboundEventsService {
         )
         .join(',')}]`;
       // DO UPDATE (a no-op on the key) rather than DO NOTHING, so a duplicate tells its state.
+      // Only duplicates come back: a row not returned was inserted (the common case, no rows).
       result = await this.db.query(
-        `INSERT INTO inbound_events AS e (provider, event_key, shop, topic, triggered_at, payload)
-         SELECT x->>'p', x->>'k', x->>'s', x->>'t', (x->>'a')::timestamptz, x->'b'
-           FROM jsonb_array_elements($1::jsonb) AS x
-         ON CONFLICT (provider, event_key) DO UPDATE SET event_key = e.event_key
-         RETURNING e.provider, e.event_key, (xmax = 0) AS inserted, (applied_at IS NOT NULL) AS applied`,
+        `WITH written AS (
+           INSERT INTO inbound_events AS e (provider, event_key, shop, topic, triggered_at, payload)
+           SELECT x->>'p', x->>'k', x->>'s', x->>'t', (x->>'a')::timestamptz, x->'b'
+             FROM jsonb_array_elements($1::jsonb) AS x
+           ON CONFLICT (provider, event_key) DO UPDATE SET event_key = e.event_key
+           RETURNING e.provider, e.event_key, (xmax = 0) AS inserted, (applied_at IS NOT NULL) AS applied)
+         SELECT provider, event_key, applied FROM written WHERE NOT inserted`,
         [doc],
       );
     } catch (err) {
@@ -120,17 +123,14 @@ export class InboundEventsService {
       for (const w of batch) w.reject(refusal);
       return;
     }
-    const outcome = new Map<string, RecordOutcome>();
+    const existing = new Map<string, RecordOutcome>();
     for (const r of result) {
-      outcome.set(
-        `${r.provider}\u0000${r.event_key}`,
-        r.inserted ? 'new' : r.applied ? 'duplicate' : 'pending',
-      );
+      existing.set(`${r.provider}\u0000${r.event_key}`, r.applied ? 'duplicate' : 'pending');
     }
     const told = new Set<string>();
     for (const w of batch) {
       const k = `${w.provider}\u0000${w.env.eventKey}`;
-      const o = outcome.get(k) ?? 'pending';
+      const o = existing.get(k) ?? 'new';
       // The same event twice in one batch: the second one is a (not yet applied) duplicate.
       w.resolve(told.has(k) && o === 'new' ? 'pending' : o);
       told.add(k);
