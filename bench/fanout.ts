@@ -2,7 +2,7 @@
  * Fan-out benchmark: Castbridge's in-process RTMP passthrough relays against nginx-rtmp's
  * `push`, in the same run, with the same source and the same sink.
  *
- *   npx ts-node --transpile-only -P tsconfig.json bench/fanout.ts [N...]   (default: 1 10 50)
+ *   npm run bench:fanout -- [N...]   (default: 1 10 50)
  *
  * Needs the built service (`npm run build` → dist/), Postgres and Redis (as for the tests),
  * ffmpeg/ffprobe and nginx with libnginx-mod-rtmp. Loopback only.
@@ -48,6 +48,7 @@ import {
   CastbridgeProcess,
   freePort,
   portOpen,
+  ROOT,
   spawnCastbridge,
   stopChild,
   waitFor,
@@ -831,7 +832,7 @@ async function main(): Promise<void> {
   const args = process.argv.slice(2).map(Number);
   const ns = args.length ? args : [1, 10, 50];
   if (ns.some((n) => !Number.isInteger(n) || n < 1)) throw new Error('N must be positive integers');
-  if (!existsSync(join(__dirname, '../dist/src/main.js')))
+  if (!existsSync(join(ROOT, 'dist/src/main.js')))
     throw new Error('run `npm run build` first');
   const started = Date.now();
   await ensureSource();
