@@ -157,19 +157,8 @@ async function main(): Promise<void> {
       });
     }
 
-    const bare = (path: string) =>
-      run({
-        url: `${base}${path}`,
-        method: 'POST',
-        body,
-        headers: { ...headers, 'x-shopify-event-id': 'bare' },
-        connections: CONNECTIONS,
-        duration: DURATION_S,
-      });
-    const bareAhead = await bare('/bench/bare-ahead');
-    const bareNest = await bare('/bench/bare');
-    /** A run at the maximum, with the CPU each party spent per webhook answered 2xx. */
-    const webhooksAtMax = async () => {
+    /** A run, with the CPU each party spent per request answered 2xx. */
+    const measured = async (opts: autocannon.Options) => {
       const pids = {
         api: app.child.pid,
         worker: worker.child.exitCode === null ? worker.child.pid : undefined,
@@ -181,18 +170,24 @@ async function main(): Promise<void> {
         load: process.cpuUsage().user / 1e6 + process.cpuUsage().system / 1e6,
       });
       const before = cpu();
-      const result = await run({
-        url: base,
-        connections: CONNECTIONS,
-        duration: DURATION_S,
-        requests: webhookRequests(),
-      });
+      const result = await run({ connections: CONNECTIONS, duration: DURATION_S, ...opts });
       const after = cpu();
+      // (Postgres backends that exit during the run take their CPU time with them: ≥ 0.)
       const per = (k: keyof typeof before) =>
-        Math.round(((after[k] - before[k]) * 1e6) / Math.max(result['2xx'], 1));
+        Math.max(0, Math.round(((after[k] - before[k]) * 1e6) / Math.max(result['2xx'], 1)));
       const spent = `api ${per('api')} µs, Postgres ${per('postgres')} µs, worker ${per('worker')} µs, load generator ${per('load')} µs`;
       return Object.assign(result, { spent });
     };
+    const bare = (path: string) =>
+      measured({
+        url: `${base}${path}`,
+        method: 'POST',
+        body,
+        headers: { ...headers, 'x-shopify-event-id': 'bare' },
+      });
+    const bareAhead = await bare('/bench/bare-ahead');
+    const bareNest = await bare('/bench/bare');
+    const webhooksAtMax = () => measured({ url: base, requests: webhookRequests() });
     await drain();
     const sustained = await webhooksAtMax();
     await drain();
@@ -237,8 +232,11 @@ async function main(): Promise<void> {
     console.log(row('webhooks, max, worker applying', sustained));
     console.log(row('webhooks, max, worker stopped', burst));
     console.log(row('webhooks, 1,000/s, worker applying', fixed));
-    console.log(`CPU per accepted webhook, worker applying: ${sustained.spent}`);
-    console.log(`CPU per accepted webhook, worker stopped:  ${burst.spent}`);
+    console.log('CPU per request answered 2xx:');
+    console.log(`  bare, served ahead:     ${bareAhead.spent}`);
+    console.log(`  bare, Express + Nest:   ${bareNest.spent}`);
+    console.log(`  webhooks, worker on:    ${sustained.spent}`);
+    console.log(`  webhooks, worker off:   ${burst.spent}`);
     console.log(
       `burst backlog: ${burstAccepted} accepted, ${backlog} left to apply when it ended; ` +
         `worker started in ${(workerUp / 1000).toFixed(1)} s, then applied the backlog in ` +
