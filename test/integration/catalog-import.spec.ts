@@ -132,6 +132,15 @@ describe('catalog import and reconciliation against the local store', () => {
   });
 
   it('reconciliation finds a product deleted without a webhook', async () => {
+    // The previous test's reconcile job may still be finishing (it answers before the job
+    // ends): under load it would see this deletion too and sweep a second time.
+    const sync = f.t.app.get<Queue>(getQueueToken(QueueName.CatalogSync));
+    await waitFor(
+      async () => (await sync.getActiveCount()) + (await sync.getWaitingCount()) === 0,
+      {
+        what: 'catalog-sync queue idle',
+      },
+    );
     const [, , c] = [...f.fake.products.values()];
     f.fake.deleteProduct(c.id);
     const [{ id }] = await db.query(`SELECT id FROM products WHERE external_id = $1`, [

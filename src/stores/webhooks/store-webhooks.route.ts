@@ -119,7 +119,8 @@ export class StoreWebhooksRoute implements OnApplicationBootstrap {
   /** As the app's other requests are logged (pino-http's levels and fields). */
   private accessLog(req: IncomingMessage, id: string, statusCode: number, ms: number): void {
     const line = {
-      req: { id, method: req.method, path: req.url?.split('?')[0] },
+      // The shape pino-http's `req` serializer reads (loggerParams): it logs `path` from `url`.
+      req: { id, method: req.method, url: req.url?.split('?')[0] },
       res: { statusCode },
       responseTime: ms,
     };
