@@ -57,7 +57,7 @@ async function serve(): Promise<void> {
   // Served ahead of Express as the webhook route is, its raw body read the same way.
   serveAhead(
     app.getHttpServer() as Server,
-    (req) => req.url === '/bench/bare-ahead',
+    (req) => (req.url === '/bench/bare-ahead' ? true : null),
     (req, res) => void readRawBody(req, MAX_BODY_BYTES).then(() => accepted(res)),
   );
   await app.listen(config.port, '127.0.0.1');

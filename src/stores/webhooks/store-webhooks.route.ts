@@ -58,18 +58,13 @@ export class StoreWebhooksRoute implements OnApplicationBootstrap {
 
   onApplicationBootstrap(): void {
     const server = this.adapterHost.httpAdapter.getHttpServer() as Server;
-    serveAhead(
-      server,
-      (req) => webhookProviderOf(req) !== null,
-      (req, res) => void this.serve(req, res),
-    );
+    serveAhead(server, webhookProviderOf, (req, res, name) => void this.serve(req, res, name));
   }
 
-  private async serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  private async serve(req: IncomingMessage, res: ServerResponse, name: string): Promise<void> {
     const started = Date.now();
     const id = requestId(req, res);
     this.metrics.timeHttp(req, res, () => ROUTE);
-    const name = webhookProviderOf(req)!;
     let status: number;
     let body: unknown;
     try {
