@@ -4,6 +4,7 @@ import { Webhooks1795490000000 } from './1795490000000-webhooks';
 import { Pins1795500000000 } from './1795500000000-pins';
 import { Commerce1795480000000 } from './1795480000000-commerce';
 import { Orders1795510000000 } from './1795510000000-orders';
+import { InboundPayloadText1795520000000 } from './1795520000000-inbound-payload-text';
 
 /**
  * Every migration, in order. Migrations are hand-checked SQL: relations are kept as
@@ -17,4 +18,5 @@ export const MIGRATIONS: Function[] = [
   Webhooks1795490000000,
   Pins1795500000000,
   Orders1795510000000,
+  InboundPayloadText1795520000000,
 ];

@@ -18,7 +18,8 @@ interface InboundRow {
   shop: string;
   topic: string;
   triggered_at: Date | null;
-  payload: unknown;
+  /** The body as the store sent it (JSON text, parsed when it was recorded; dropped once applied). */
+  payload: string;
   attempts: number;
 }
 
@@ -99,7 +100,7 @@ export class InboundApplier {
   private async markApplied(m: EntityManager, ids: string[], outcomes: string[]): Promise<void> {
     if (ids.length === 0) return;
     await m.query(
-      `UPDATE inbound_events e SET applied_at = now(), outcome = x.outcome
+      `UPDATE inbound_events e SET applied_at = now(), outcome = x.outcome, payload = NULL
          FROM unnest($1::bigint[], $2::text[]) AS x(id, outcome)
         WHERE e.id = x.id`,
       [ids, outcomes],
@@ -202,7 +203,7 @@ export class InboundApplier {
     if (!conn) return 'ignored: no linked connection';
     const change = provider.toChange(
       row.topic,
-      row.payload,
+      JSON.parse(row.payload),
       row.triggered_at ? new Date(row.triggered_at) : null,
     );
     return { conn, change };

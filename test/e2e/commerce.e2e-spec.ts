@@ -52,6 +52,7 @@ describe('commerce sync through the real process', () => {
   afterAll(async () => {
     await p?.stop();
     await fake?.close();
+    if (!env) return; // beforeAll failed before it made one
     await dropDatabase(env.DATABASE_URL);
     await flushQueuePrefix(env.QUEUE_PREFIX);
   });

@@ -39,9 +39,10 @@ export class InboundEventsService {
 
   constructor(@InjectDataSource() private readonly db: DataSource) {}
 
-  /** `rawJson` must be valid JSON (the caller parsed it): it is embedded as it is. */
+  /** `rawJson` must be valid JSON (the caller parsed it): it is stored as it came. */
   record(provider: string, env: InboundEnvelope, rawJson: string): Promise<RecordOutcome> {
-    // Postgres' jsonb refuses \u0000; refuse it here so it cannot fail a whole batch.
+    // A \u0000 escape parses, but no Postgres text column takes the string it makes: the
+    // event could never be applied. Refused here rather than failing later in the applier.
     if (rawJson.includes('\\u0000')) {
       return Promise.reject(AppError.validation('body', 'body is not storable JSON (\\u0000)'));
     }
@@ -80,42 +81,44 @@ export class InboundEventsService {
       const k = `${w.provider}\u0000${w.env.eventKey}`;
       if (!first.has(k)) first.set(k, w);
     }
-    const rows = [...first.values()];
+    const params: unknown[] = [];
+    const values: string[] = [];
+    for (const w of first.values()) {
+      const n = params.push(
+        w.provider,
+        w.env.eventKey,
+        w.env.shop,
+        w.env.topic,
+        w.env.triggeredAt,
+        w.rawJson,
+      );
+      values.push(`($${n - 5},$${n - 4},$${n - 3},$${n - 2},$${n - 1},$${n})`);
+    }
     let result: Array<{ provider: string; event_key: string; applied: boolean }>;
     try {
-      // One JSON document for the whole batch: the payloads are embedded as they came (they
-      // are valid JSON), so nothing is escaped or re-serialised on the way to Postgres.
-      const doc = `[${rows
-        .map(
-          (w) =>
-            `{"p":${JSON.stringify(w.provider)},"k":${JSON.stringify(w.env.eventKey)},` +
-            `"s":${JSON.stringify(w.env.shop)},"t":${JSON.stringify(w.env.topic)},` +
-            `"a":${w.env.triggeredAt ? `"${w.env.triggeredAt.toISOString()}"` : 'null'},"b":${w.rawJson}}`,
-        )
-        .join(',')}]`;
+      // Plain parameters into text columns: Postgres copies the payloads, it does not parse
+      // them (they were parsed as JSON before they got here).
       // DO UPDATE (a no-op on the key) rather than DO NOTHING, so a duplicate tells its state.
       // Only duplicates come back: a row not returned was inserted (the common case, no rows).
       result = await this.db.query(
         `WITH written AS (
            INSERT INTO inbound_events AS e (provider, event_key, shop, topic, triggered_at, payload)
-           SELECT x->>'p', x->>'k', x->>'s', x->>'t', (x->>'a')::timestamptz, x->'b'
-             FROM jsonb_array_elements($1::jsonb) AS x
+           VALUES ${values.join(',')}
            ON CONFLICT (provider, event_key) DO UPDATE SET event_key = e.event_key
            RETURNING e.provider, e.event_key, (xmax = 0) AS inserted, (applied_at IS NOT NULL) AS applied)
          SELECT provider, event_key, applied FROM written WHERE NOT inserted`,
-        [doc],
+        params,
       );
     } catch (err) {
-      const code = (err as { code?: string }).code;
-      const refused = code === '22P02' || code === '22P05';
+      // A data exception (class 22): some value Postgres refuses. It must not take its
+      // neighbours down: record them one by one, so only that one is refused.
+      const refused = String((err as { code?: string }).code).startsWith('22');
       if (refused && batch.length > 1) {
-        // A payload Postgres' jsonb refuses (e.g. a lone surrogate escape) must not take its
-        // neighbours down: record them one by one, so only that one is refused.
         for (const w of batch) await this.flush([w]);
         return;
       }
       const refusal = refused
-        ? AppError.validation('body', 'body is not storable JSON')
+        ? AppError.validation('event', 'the event is not storable as sent')
         : new AppError(
             ErrorCode.ServiceUnavailable,
             'the event could not be recorded; retry later',

@@ -1,4 +1,10 @@
-import { nextPageInfo, orderStatusOf, toStoreChange, toStoreProduct } from './shopify-payloads';
+import {
+  nextPageInfo,
+  orderStatusOf,
+  storeTime,
+  toStoreChange,
+  toStoreProduct,
+} from './shopify-payloads';
 
 const product = {
   id: 632910392,
@@ -62,6 +68,15 @@ describe('Shopify payloads → provider-neutral shapes', () => {
         position: 2,
       }),
     ]);
+  });
+
+  it('reads store times Postgres can hold; anything else is absent', () => {
+    expect(storeTime('2026-12-01T10:00:00-05:00')?.toISOString()).toBe('2026-12-01T15:00:00.000Z');
+    expect(storeTime('9999-12-31T23:59:59.999Z')).not.toBeNull();
+    expect(storeTime('+010000-01-01T00:00:00Z')).toBeNull();
+    expect(storeTime('-000001-01-01T00:00:00Z')).toBeNull();
+    expect(storeTime('yesterday')).toBeNull();
+    expect(storeTime(1764600000000)).toBeNull();
   });
 
   it('refuses a product without id or updated_at', () => {

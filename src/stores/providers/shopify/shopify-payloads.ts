@@ -18,10 +18,15 @@ function idOf(v: unknown): string | null {
 function str(v: unknown, fallback = ''): string {
   return typeof v === 'string' ? v : fallback;
 }
-function date(v: unknown): Date | null {
+/** 0001-01-01 … 9999-12-31 (UTC): the times Postgres' timestamptz takes as ISO text. */
+const FIRST_TIME = -62_135_596_800_000;
+const LAST_TIME = 253_402_300_799_999;
+
+/** A store's ISO time (payload field or header), or null if absent, malformed or out of range. */
+export function storeTime(v: unknown): Date | null {
   if (typeof v !== 'string') return null;
-  const d = new Date(v);
-  return Number.isNaN(d.getTime()) ? null : d;
+  const t = new Date(v).getTime();
+  return t >= FIRST_TIME && t <= LAST_TIME ? new Date(t) : null;
 }
 function int(v: unknown, fallback = 0): number {
   const n = typeof v === 'string' ? Number(v) : v;
@@ -54,7 +59,7 @@ export function toStoreVariant(v: unknown, index: number): StoreVariant | null {
 export function toStoreProduct(p: unknown): StoreProduct | null {
   const o = obj(p);
   const externalId = idOf(o.id);
-  const updatedAt = date(o.updated_at);
+  const updatedAt = storeTime(o.updated_at);
   if (!externalId || !updatedAt) return null;
   const variants = (Array.isArray(o.variants) ? o.variants : [])
     .map((v, i) => toStoreVariant(v, i))
@@ -109,7 +114,7 @@ export function toStoreChange(
   triggeredAt: Date | null,
 ): StoreChange {
   const o = obj(payload);
-  const at = date(o.updated_at) ?? triggeredAt ?? new Date();
+  const at = storeTime(o.updated_at) ?? triggeredAt ?? new Date();
   switch (topic) {
     case 'products/create':
     case 'products/update': {
@@ -149,7 +154,7 @@ export function toStoreChange(
         kind: 'order.status',
         storeOrderId,
         status: 'refunded',
-        at: date(o.processed_at) ?? date(o.created_at) ?? at,
+        at: storeTime(o.processed_at) ?? storeTime(o.created_at) ?? at,
       };
     }
     case 'app/uninstalled':

@@ -19,7 +19,13 @@ import {
   orderSearchQuery,
   toShopifyOrder,
 } from './shopify-orders';
-import { nextPageInfo, SHOPIFY_TOPICS, toStoreChange, toStoreProduct } from './shopify-payloads';
+import {
+  nextPageInfo,
+  SHOPIFY_TOPICS,
+  storeTime,
+  toStoreChange,
+  toStoreProduct,
+} from './shopify-payloads';
 import { normalizeShopDomain, verifyOAuthQuery, verifyWebhookBody } from './shopify-signatures';
 import { ShopifyClient } from './shopify.client';
 
@@ -278,13 +284,11 @@ export class ShopifyProvider implements StoreProvider, OnModuleDestroy {
     const topic = header(headers, 'x-shopify-topic');
     const shop = normalizeShopDomain(header(headers, 'x-shopify-shop-domain') ?? '');
     if (!eventKey || eventKey.length > 200 || !topic || topic.length > 100 || !shop) return null;
-    const t = header(headers, 'x-shopify-triggered-at');
-    const triggeredAt = t ? new Date(t) : null;
     return {
       eventKey,
       topic,
       shop,
-      triggeredAt: triggeredAt && !Number.isNaN(triggeredAt.getTime()) ? triggeredAt : null,
+      triggeredAt: storeTime(header(headers, 'x-shopify-triggered-at')),
     };
   }
 
