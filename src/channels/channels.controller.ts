@@ -69,7 +69,7 @@ export class ChannelsController {
     // the ingest node holding the publisher drops it within a second).
     const channel = await this.channels.get(partnerId, id);
     if (channel.currentSessionId) await this.sessions.end(channel.currentSessionId, 'stopped');
-    await this.channels.remove(partnerId, id);
+    await this.channels.remove(channel);
   }
 
   @Post(':id/stream-key')

@@ -2,9 +2,7 @@ import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { BrandsModule } from '../brands/brands.module';
 import { Channel } from './channel.entity';
-import { ChannelsController } from './channels.controller';
 import { ChannelsService } from './channels.service';
-import { SessionsModule } from '../ingest/ingest.module';
 
 /** Channels' services: loaded in every role (the ingest authorizes keys with them). */
 @Module({
@@ -13,7 +11,3 @@ import { SessionsModule } from '../ingest/ingest.module';
   exports: [ChannelsService],
 })
 export class ChannelsModule {}
-
-/** Channels' HTTP routes: loaded only in the `api` role. */
-@Module({ imports: [ChannelsModule, SessionsModule], controllers: [ChannelsController] })
-export class ChannelsHttpModule {}

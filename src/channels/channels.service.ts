@@ -74,9 +74,9 @@ export class ChannelsService {
     return this.channels.save(c);
   }
 
-  async remove(partnerId: string, id: string): Promise<void> {
-    const c = await this.get(partnerId, id);
-    await this.channels.delete({ id: c.id, partnerId });
+  /** Deletes a channel the caller has loaded with `get` (so it is the partner's). */
+  async remove(c: Channel): Promise<void> {
+    await this.channels.delete({ id: c.id, partnerId: c.partnerId });
   }
 
   /** A new stream key; the old one stops matching as soon as this commits. */

@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { ChannelsModule } from '../channels/channels.module';
 import { RelayModule } from '../relay/relay.module';
 import { ShoppingModule } from '../shopping/shopping.module';
 import { IngestService } from './ingest.service';
@@ -7,7 +8,7 @@ import { SessionsService } from './sessions.service';
 
 /** Sessions (every role). */
 @Module({
-  imports: [RelayModule, ShoppingModule],
+  imports: [RelayModule, ShoppingModule, ChannelsModule],
   providers: [SessionsService],
   exports: [SessionsService],
 })

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, In } from 'typeorm';
+import { ChannelsService } from '../channels/channels.service';
 import { AppError } from '../common/errors';
 import { decodeCursor, encodeCursor, isUuid, Page } from '../common/pagination';
 import { OutboxService } from '../notifications/outbox.service';
@@ -20,6 +21,7 @@ export class SessionsService {
     private readonly outbox: OutboxService,
     private readonly relays: RelayOrchestrator,
     private readonly pins: PinsService,
+    private readonly channels: ChannelsService,
   ) {}
 
   async get(partnerId: string, id: string): Promise<Session> {
@@ -34,13 +36,7 @@ export class SessionsService {
     limit = 50,
     cursor?: string,
   ): Promise<Page<Session>> {
-    const owned = isUuid(channelId)
-      ? ((await this.db.query(`SELECT 1 FROM channels WHERE id = $1 AND partner_id = $2`, [
-          channelId,
-          partnerId,
-        ])) as unknown[])
-      : [];
-    if (owned.length === 0) throw AppError.notFound('channel');
+    await this.channels.get(partnerId, channelId); // 404 `channel` unless it is this partner's
     const qb = this.db
       .getRepository(Session)
       .createQueryBuilder('s')

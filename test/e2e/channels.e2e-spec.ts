@@ -139,6 +139,14 @@ describe('channels (HTTP)', () => {
     await t.http().patch(`/v1/channels/${id}`).set(b).send({ name: 'stolen' }).expect(404);
     await t.http().delete(`/v1/channels/${id}`).set(b).expect(404);
     await t.http().post(`/v1/channels/${id}/stream-key`).set(b).expect(404);
+    const sessions = await t.http().get(`/v1/channels/${id}/sessions`).set(b).expect(404);
+    expect(sessions.body.message).toContain('channel');
+    await t.http().get(`/v1/channels/not-a-uuid/sessions`).set(b).expect(404);
+    await t
+      .http()
+      .get(`/v1/channels/${id}/sessions`)
+      .set(a)
+      .expect(200, { data: [], nextCursor: null });
     const list = await t.http().get('/v1/channels').set(b).expect(200);
     expect(list.body.data.map((c: { id: string }) => c.id)).not.toContain(id);
     const still = await t.http().get(`/v1/channels/${id}`).set(a).expect(200);
