@@ -4,7 +4,7 @@
  * the same app in the same run; p99 at a fixed 1,000/s; and how many answered 2xx were
  * lost (not recorded, or never applied). Run: npm run bench:webhooks
  *
- * Everything shares this machine's cores: the load generator, the api process, Postgres,
+ * Everything shares this machine's cores: the load generator, the api process, Postgres, Redis,
  * and the worker that applies the events. So the maximum is measured twice: with the
  * worker applying at the same time (sustained, everything on one box), and with the
  * worker stopped for the run (what the api role and Postgres absorb in a burst; the worker
@@ -41,15 +41,14 @@ function cpuSeconds(pid: number | undefined): number {
   }
 }
 
-/** The same, summed over this machine's Postgres server processes. */
-function postgresCpuSeconds(): number {
+/** The same, summed over this machine's processes named `name` (Postgres, Redis servers). */
+function serverCpuSeconds(name: string): number {
   let total = 0;
   for (const pid of readdirSync('/proc')) {
     if (!/^\d+$/.test(pid)) continue;
     try {
       const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      if (stat.slice(stat.indexOf('(') + 1).startsWith('postgres'))
-        total += cpuSeconds(Number(pid));
+      if (stat.slice(stat.indexOf('(') + 1).startsWith(name)) total += cpuSeconds(Number(pid));
     } catch {
       // gone meanwhile
     }
@@ -166,7 +165,8 @@ async function main(): Promise<void> {
       const cpu = () => ({
         api: cpuSeconds(pids.api),
         worker: cpuSeconds(pids.worker),
-        postgres: postgresCpuSeconds(),
+        postgres: serverCpuSeconds('postgres'),
+        redis: serverCpuSeconds('redis-server'),
         load: process.cpuUsage().user / 1e6 + process.cpuUsage().system / 1e6,
       });
       const before = cpu();
@@ -175,7 +175,7 @@ async function main(): Promise<void> {
       // (Postgres backends that exit during the run take their CPU time with them: ≥ 0.)
       const per = (k: keyof typeof before) =>
         Math.max(0, Math.round(((after[k] - before[k]) * 1e6) / Math.max(result['2xx'], 1)));
-      const spent = `api ${per('api')} µs, Postgres ${per('postgres')} µs, worker ${per('worker')} µs, load generator ${per('load')} µs`;
+      const spent = `api ${per('api')} µs, Postgres ${per('postgres')} µs, worker ${per('worker')} µs, Redis ${per('redis')} µs, load generator ${per('load')} µs`;
       return Object.assign(result, { spent });
     };
     const bare = (path: string) =>
