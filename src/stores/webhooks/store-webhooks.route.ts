@@ -106,7 +106,8 @@ export class StoreWebhooksRoute implements OnApplicationBootstrap {
     }
     const recorded = await this.inbound.record(provider.name, envelope, text);
     if (recorded === 'duplicate') return { status: 'duplicate' };
-    // Until the applier is woken, answer 503: the store retries, the row is already safe.
+    // Wake the applier. While Redis is unavailable this answers 503 (the row is already
+    // safe; the store retries, and the redelivery wakes it).
     await this.kicker.kick();
     return { status: recorded === 'new' ? 'accepted' : 'duplicate' };
   }
