@@ -1,7 +1,7 @@
 /**
  * Inbound Shopify webhooks: how many signed webhooks per second the service verifies and
  * durably records (row committed before the 200), with p50/p99, beside bare endpoints of
- * the same app in the same run; p99 at a fixed 1,000/s; and how many answered 2xx were
+ * the same app in the same run; p99 at a steady 1,000/s; and how many answered 2xx were
  * lost (not recorded, or never applied). Run: npm run bench:webhooks
  *
  * Everything shares this machine's cores: the load generator, the api process, Postgres, Redis,
@@ -19,6 +19,7 @@ import { startFakeShopify } from '../test/support/fake-shopify';
 import { freePort, waitFor } from '../test/support/processes';
 import { dropDatabase, flushQueuePrefix, testEnv } from '../test/support/test-env';
 import { signWebhookBody } from '../src/stores/providers/shopify/shopify-signatures';
+import { SteadyRequest, SteadyResult, steadyRate } from './support/steady-rate';
 import { forkBenchApp, startStoreInstall } from './support/bench-app';
 
 const DURATION_S = Number(process.env.BENCH_DURATION ?? 10);
@@ -185,6 +186,41 @@ async function main(): Promise<void> {
         body,
         headers: { ...headers, 'x-shopify-event-id': 'bare' },
       });
+    // p99 at 1,000/s: open loop, one request due every millisecond (bench/support/steady-rate.ts
+    // says why not autocannon's overallRate), first to the bare endpoint (what this generator
+    // and the HTTP stack add), then webhooks with the worker applying them. Before the runs
+    // at full load; it is run again after them, when Postgres and the kernel are still
+    // writing out the ~120,000 rows those left behind.
+    const onResponse = (status: number, req: SteadyRequest) => {
+      if (req.path === '/webhooks/shopify' && status >= 200 && status < 300)
+        accepted.push(req.headers['x-shopify-event-id']);
+    };
+    const steady = (next: () => SteadyRequest) =>
+      steadyRate({
+        url: base,
+        rate: 1000,
+        durationS: DURATION_S,
+        maxSockets: 64,
+        next,
+        onResponse,
+      });
+    const steadyBare = await steady(() => ({
+      method: 'POST',
+      path: '/bench/bare-ahead',
+      headers: { ...headers, 'x-shopify-event-id': 'bare' },
+      body,
+    }));
+    const steadyWebhookRequest = (): SteadyRequest => {
+      const id = randomUUID();
+      return {
+        method: 'POST',
+        path: '/webhooks/shopify',
+        headers: { ...headers, 'x-shopify-webhook-id': id, 'x-shopify-event-id': id },
+        body,
+      };
+    };
+    const steadyWebhooks = await steady(steadyWebhookRequest);
+
     const bareAhead = await bare('/bench/bare-ahead');
     const bareNest = await bare('/bench/bare');
     const webhooksAtMax = () => measured({ url: base, requests: webhookRequests() });
@@ -200,14 +236,7 @@ async function main(): Promise<void> {
     worker = await startWorker();
     const workerUp = Date.now() - restart;
     const drainMs = await drain();
-    const fixed = await run({
-      url: base,
-      connections: 32,
-      duration: DURATION_S,
-      overallRate: 1000,
-      requests: webhookRequests(),
-    });
-
+    const steadyAfter = await steady(steadyWebhookRequest);
     // Lost: answered 2xx but not recorded, or recorded but never applied.
     let notRecorded = 0;
     for (let i = 0; i < accepted.length; i += 10_000) {
@@ -231,7 +260,12 @@ async function main(): Promise<void> {
     console.log(row('bare endpoint, Express + Nest', bareNest));
     console.log(row('webhooks, max, worker applying', sustained));
     console.log(row('webhooks, max, worker stopped', burst));
-    console.log(row('webhooks, 1,000/s, worker applying', fixed));
+    const steadyRow = (name: string, r: SteadyResult) =>
+      `${name.padEnd(34)} ${String(Math.round(r.ok / DURATION_S)).padStart(7)}/s  p50 ${String(r.latency.p50).padStart(4)} ms  p99 ${String(r.latency.p99).padStart(4)} ms  max ${r.latency.max} ms  non-2xx ${r.non2xx}  errors ${r.errors}`;
+    console.log('steady 1,000/s (open loop, latency from when each request was due):');
+    console.log(steadyRow('bare endpoint, served ahead', steadyBare));
+    console.log(steadyRow('webhooks, worker applying', steadyWebhooks));
+    console.log(steadyRow('the same, after the max runs', steadyAfter));
     console.log('CPU per request answered 2xx:');
     console.log(`  bare, served ahead:     ${bareAhead.spent}`);
     console.log(`  bare, Express + Nest:   ${bareNest.spent}`);
