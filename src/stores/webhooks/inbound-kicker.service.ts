@@ -38,7 +38,10 @@ export class InboundKicker {
 
   constructor(@InjectQueue(QueueName.InboundEvents) private readonly queue: Queue) {}
 
-  /** Resolves once the caller's wake-up is assured; rejects (503) when Redis is unavailable. */
+  /**
+   * Asks for a wake-up. Resolves at once while Redis is known to answer, else once the
+   * wake-up went through; rejects (503) when it did not.
+   */
   async kick(): Promise<void> {
     const wake = this.wake();
     if (this.client?.status === 'ready' && !this.failing) {
