@@ -48,6 +48,16 @@ export class AppError extends Error {
   }
 
   static validation(field: string, message: string): AppError {
-    return new AppError(ErrorCode.ValidationFailed, `${field}: ${message}`, [{ field, message }]);
+    return AppError.field(ErrorCode.ValidationFailed, field, message);
+  }
+
+  /** 413: a request body over the limit (body-parser's and the raw-body reader's). */
+  static bodyTooLarge(): AppError {
+    return AppError.field(ErrorCode.PayloadTooLarge, 'body', 'request body is too large');
+  }
+
+  /** An error about one field: `field: message`, with the field in `details`. */
+  static field(code: ErrorCode, field: string, message: string): AppError {
+    return new AppError(code, `${field}: ${message}`, [{ field, message }]);
   }
 }

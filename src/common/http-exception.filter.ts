@@ -23,16 +23,16 @@ const CODE_OF_STATUS: Record<number, ErrorCode> = {
 };
 
 /** body-parser's errors carry `type` and `status`; map them without leaking internals. */
-export function fromBodyParser(err: unknown): { code: ErrorCode; message: string } | null {
+export function fromBodyParser(err: unknown): AppError | null {
   const e = err as { type?: string; status?: number };
   switch (e?.type) {
     case 'entity.parse.failed':
-      return { code: ErrorCode.ValidationFailed, message: 'body: malformed JSON' };
+      return AppError.validation('body', 'malformed JSON');
     case 'entity.too.large':
-      return { code: ErrorCode.PayloadTooLarge, message: 'body: request body is too large' };
+      return AppError.bodyTooLarge();
     case 'encoding.unsupported':
     case 'charset.unsupported':
-      return { code: ErrorCode.UnsupportedMediaType, message: 'body: unsupported encoding' };
+      return AppError.field(ErrorCode.UnsupportedMediaType, 'body', 'unsupported encoding');
     default:
       return null;
   }
@@ -48,33 +48,18 @@ export function bodyParserErrorTranslator(
   _res: unknown,
   next: (err?: unknown) => void,
 ): void {
-  const parsed = fromBodyParser(err);
-  if (!parsed) return next(err);
-  next(
-    new AppError(parsed.code, parsed.message, [
-      { field: 'body', message: parsed.message.replace(/^body: /, '') },
-    ]),
-  );
+  next(fromBodyParser(err) ?? err);
 }
 
 /** The API.md error body of any error; unknown errors become a bare 500 (no internals). */
-export function errorBody(exception: unknown, requestId: string): ErrorBody {
+export function errorBody(thrown: unknown, requestId: string): ErrorBody {
+  const exception = fromBodyParser(thrown) ?? thrown;
   if (exception instanceof AppError) {
     return {
       statusCode: STATUS_OF[exception.code],
       error: exception.code,
       message: exception.message,
       details: exception.details,
-      requestId,
-    };
-  }
-  const parsed = fromBodyParser(exception);
-  if (parsed) {
-    return {
-      statusCode: STATUS_OF[parsed.code],
-      error: parsed.code,
-      message: parsed.message,
-      details: [{ field: 'body', message: parsed.message.replace(/^body: /, '') }],
       requestId,
     };
   }

@@ -102,7 +102,11 @@ describe('bad input (HTTP)', () => {
       .set(auth)
       .send({ name: 'x'.repeat(1024 * 1024 + 10) })
       .expect(413);
-    expect(res.body.error).toBe('PAYLOAD_TOO_LARGE');
+    expect(res.body).toMatchObject({
+      error: 'PAYLOAD_TOO_LARGE',
+      message: 'body: request body is too large',
+      details: [{ field: 'body', message: 'request body is too large' }],
+    });
   });
 
   it('validates admin bodies too', async () => {

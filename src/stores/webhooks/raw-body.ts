@@ -1,10 +1,7 @@
 import type { IncomingMessage } from 'node:http';
-import { AppError, ErrorCode } from '../../common/errors';
+import { AppError } from '../../common/errors';
 
-const tooLarge = () =>
-  new AppError(ErrorCode.PayloadTooLarge, 'body: request body is too large', [
-    { field: 'body', message: 'request body is too large' },
-  ]);
+const tooLarge = () => AppError.bodyTooLarge();
 
 /**
  * A request's body as the exact bytes received (signatures are over the raw body), up to
