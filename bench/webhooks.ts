@@ -210,6 +210,21 @@ async function main(): Promise<void> {
       headers: { ...headers, 'x-shopify-event-id': 'bare' },
       body,
     });
+    /** What Postgres wrote out meanwhile (checkpoints compete with commits for the disk). */
+    const bgwriter = async () =>
+      (
+        await pg.query(
+          `SELECT checkpoints_timed + checkpoints_req AS checkpoints,
+                  buffers_checkpoint + buffers_clean + buffers_backend AS buffers
+             FROM pg_stat_bgwriter`,
+        )
+      ).rows[0] as { checkpoints: string; buffers: string };
+    const writtenSince = async (before: { checkpoints: string; buffers: string }) => {
+      const after = await bgwriter();
+      const mb = ((Number(after.buffers) - Number(before.buffers)) * 8) / 1024;
+      return `checkpoints ${Number(after.checkpoints) - Number(before.checkpoints)}, ${Math.round(mb)} MB of buffers written`;
+    };
+    const freshWrites = await bgwriter();
     const steadyBare = await steady(bareRequest);
     const steadyWebhookRequest = (): SteadyRequest => {
       const id = randomUUID();
@@ -222,6 +237,7 @@ async function main(): Promise<void> {
     };
     await steady(steadyWebhookRequest, 5); // warm-up at this rate (JIT, the worker), not reported
     const steadyWebhooks = await steady(steadyWebhookRequest);
+    const freshWritten = await writtenSince(freshWrites);
 
     const bareAhead = await bare('/bench/bare-ahead');
     const bareNest = await bare('/bench/bare');
@@ -238,8 +254,10 @@ async function main(): Promise<void> {
     worker = await startWorker();
     const workerUp = Date.now() - restart;
     const drainMs = await drain();
+    const afterWrites = await bgwriter();
     const steadyBareAfter = await steady(bareRequest);
     const steadyAfter = await steady(steadyWebhookRequest);
+    const afterWritten = await writtenSince(afterWrites);
     // Lost: answered 2xx but not recorded, or recorded but never applied.
     let notRecorded = 0;
     for (let i = 0; i < accepted.length; i += 10_000) {
@@ -268,9 +286,11 @@ async function main(): Promise<void> {
     console.log('steady 1,000/s (open loop, latency from when each request was due):');
     console.log(steadyRow('bare endpoint, served ahead', steadyBare));
     console.log(steadyRow('webhooks, worker applying', steadyWebhooks));
+    console.log(`  (Postgres meanwhile: ${freshWritten})`);
     console.log('the same, right after the max runs and the drain:');
     console.log(steadyRow('bare endpoint, served ahead', steadyBareAfter));
     console.log(steadyRow('webhooks, worker applying', steadyAfter));
+    console.log(`  (Postgres meanwhile: ${afterWritten})`);
     console.log('CPU per request answered 2xx:');
     console.log(`  bare, served ahead:     ${bareAhead.spent}`);
     console.log(`  bare, Express + Nest:   ${bareNest.spent}`);
