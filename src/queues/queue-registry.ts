@@ -1,4 +1,4 @@
-import { JobsOptions, UnrecoverableError } from 'bullmq';
+import { DeduplicationOptions, JobsOptions, UnrecoverableError } from 'bullmq';
 import { payload } from './payload';
 
 /**
@@ -54,6 +54,8 @@ export interface JobDefinition<N extends JobName> {
   queue: QueueName;
   options: JobsOptions;
   parse(data: unknown): JobPayloads[N];
+  /** Jobs that must not run side by side (or twice) for the same subject. */
+  deduplication?(data: JobPayloads[N]): DeduplicationOptions;
 }
 
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -110,11 +112,21 @@ export const JOBS = {
     // Rate limits and store outages are waited out inside the job; these are for crashes.
     options: { ...DEFAULT_OPTIONS, attempts: 8, backoff: { type: 'exponential', delay: 2000 } },
     parse: (data) => ({ storeConnectionId: payload.uuid(payload.obj(data), 'storeConnectionId') }),
+    // One import per connection until it finishes: two would both page through the store
+    // and both add to sync.imported. Asking again meanwhile changes nothing.
+    deduplication: ({ storeConnectionId }) => ({ id: `catalog.import:${storeConnectionId}` }),
   },
   'catalog.reconcile': {
     queue: QueueName.CatalogSync,
     options: { ...DEFAULT_OPTIONS, attempts: 3 },
     parse: (data) => ({ storeConnectionId: payload.uuid(payload.obj(data), 'storeConnectionId') }),
+    // One reconciliation per connection at a time. Asked for while one waits: that one
+    // covers it. Asked for while one runs: one more runs after it (it may have fetched
+    // before the change it was asked for).
+    deduplication: ({ storeConnectionId }) => ({
+      id: `catalog.reconcile:${storeConnectionId}`,
+      keepLastIfActive: true,
+    }),
   },
   'catalog.reconcile-all': {
     queue: QueueName.CatalogSync,

@@ -162,4 +162,32 @@ describe('catalog import and reconciliation against the local store', () => {
     const sweep = f.fake.requests.slice(before).filter((r) => r.query.fields === 'id');
     expect(sweep.length).toBe(Math.ceil((PRODUCTS - 1) / 250));
   });
+
+  it('runs one reconciliation of a connection at a time; asked for while one runs, one more runs after it', async () => {
+    const sync = f.t.app.get<Queue>(getQueueToken(QueueName.CatalogSync));
+    // (Not the delayed ones: the reconcile-all scheduler always keeps its next run there.)
+    const busy = async () => (await sync.getActiveCount()) + (await sync.getWaitingCount());
+    await waitFor(async () => (await busy()) === 0, { what: 'catalog-sync queue idle' });
+    const t0 = Date.now();
+    // The next reconciliation waits out three 429s (Retry-After 1 s) inside its job.
+    f.fake.rateLimitNext(3, '1.0');
+    const sync202 = () =>
+      f.t.http().post(`/v1/store-connections/${connectionId}/sync`).set(f.auth).expect(202);
+    await sync202();
+    await waitFor(async () => (await sync.getActiveCount()) === 1, { what: 'reconcile running' });
+    for (let i = 0; i < 3; i++) await sync202();
+    let mostActive = 0;
+    await waitFor(
+      async () => {
+        mostActive = Math.max(mostActive, await sync.getActiveCount());
+        return (await busy()) === 0;
+      },
+      { what: 'both reconciliations done', timeoutMs: 30_000 },
+    );
+    expect(mostActive).toBe(1);
+    const ran = (await sync.getCompleted()).filter(
+      (j) => j.name === 'catalog.reconcile' && j.timestamp >= t0,
+    );
+    expect(ran).toHaveLength(2);
+  });
 });

@@ -69,3 +69,31 @@ describe('typed job registry on real Redis (worker role)', () => {
     expect(schedulers.map((s) => s.key)).toEqual(['prune-outbox-daily']);
   });
 });
+
+describe('store sync jobs are not doubled per connection (api role: nothing takes them)', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp({ ROLES: 'api' });
+  });
+  afterAll(() => t.close());
+
+  it('keeps one waiting import and one waiting reconciliation per connection', async () => {
+    const jobs = t.app.get(JobQueue);
+    const queue = t.app.get<Queue>(getQueueToken(QueueName.CatalogSync));
+    const a = '6f0c2f4e-2a4b-4c3d-9e8f-0a1b2c3d4e5f';
+    const b = '7a1d3e5f-3b5c-4d4e-8f9a-1b2c3d4e5f60';
+    const firstImport = await jobs.add('catalog.import', { storeConnectionId: a });
+    expect(await jobs.add('catalog.import', { storeConnectionId: a })).toBe(firstImport);
+    const firstReconcile = await jobs.add('catalog.reconcile', { storeConnectionId: a });
+    expect(await jobs.add('catalog.reconcile', { storeConnectionId: a })).toBe(firstReconcile);
+    await jobs.add('catalog.import', { storeConnectionId: b });
+    await jobs.add('catalog.reconcile', { storeConnectionId: b });
+    const waiting = await queue.getWaiting();
+    expect(waiting.map((j) => `${j.name} ${j.data.storeConnectionId}`).sort()).toEqual([
+      `catalog.import ${a}`,
+      `catalog.import ${b}`,
+      `catalog.reconcile ${a}`,
+      `catalog.reconcile ${b}`,
+    ]);
+  });
+});
