@@ -124,6 +124,12 @@ async function main(): Promise<void> {
       'x-shopify-api-version': '2025-10',
       'x-shopify-triggered-at': new Date().toISOString(),
     };
+    /** A signed delivery's headers, with its own webhook and event id. */
+    const webhookHeaders = (id: string) => ({
+      ...headers,
+      'x-shopify-webhook-id': id,
+      'x-shopify-event-id': id,
+    });
     const accepted: string[] = [];
     const webhookRequests = (): autocannon.Request[] => [
       {
@@ -133,10 +139,7 @@ async function main(): Promise<void> {
         setupRequest: (req, context) => {
           const id = randomUUID();
           (context as { id?: string }).id = id;
-          return {
-            ...req,
-            headers: { ...headers, 'x-shopify-webhook-id': id, 'x-shopify-event-id': id },
-          };
+          return { ...req, headers: webhookHeaders(id) };
         },
         onResponse: (status, _body, context) => {
           if (status >= 200 && status < 300) accepted.push((context as { id: string }).id);
@@ -231,7 +234,7 @@ async function main(): Promise<void> {
       return {
         method: 'POST',
         path: '/webhooks/shopify',
-        headers: { ...headers, 'x-shopify-webhook-id': id, 'x-shopify-event-id': id },
+        headers: webhookHeaders(id),
         body,
       };
     };

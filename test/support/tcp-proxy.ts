@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
  */
 export class TcpProxy {
   private server!: Server;
-  private readonly sockets = new Set<Socket>();
+  /** Each proxied connection: [client side, upstream side]. */
   private readonly pairs = new Set<[Socket, Socket]>();
   private up = true;
   private stalled = false;
@@ -23,15 +23,11 @@ export class TcpProxy {
     this.server = createServer((client) => {
       if (!this.up) return void client.destroy();
       const upstream = connect(this.targetPort, this.targetHost);
-      this.sockets.add(client);
-      this.sockets.add(upstream);
       const pair: [Socket, Socket] = [client, upstream];
       this.pairs.add(pair);
       const drop = () => {
         client.destroy();
         upstream.destroy();
-        this.sockets.delete(client);
-        this.sockets.delete(upstream);
         this.pairs.delete(pair);
       };
       client.on('error', drop).on('close', drop);
@@ -45,8 +41,10 @@ export class TcpProxy {
 
   cut(): void {
     this.up = false;
-    for (const s of this.sockets) s.destroy();
-    this.sockets.clear();
+    for (const [client, upstream] of this.pairs) {
+      client.destroy();
+      upstream.destroy();
+    }
     this.pairs.clear();
   }
 

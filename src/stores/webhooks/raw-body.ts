@@ -1,8 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import { AppError } from '../../common/errors';
 
-const tooLarge = () => AppError.bodyTooLarge();
-
 /**
  * A request's body as the exact bytes received (signatures are over the raw body), up to
  * `limit` bytes; larger (declared or sent) rejects with a 413 AppError. The rest of a
@@ -12,7 +10,7 @@ export function readRawBody(req: IncomingMessage, limit: number): Promise<Buffer
   const declared = Number(req.headers['content-length']);
   if (Number.isFinite(declared) && declared > limit) {
     req.resume();
-    return Promise.reject(tooLarge());
+    return Promise.reject(AppError.bodyTooLarge());
   }
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
@@ -27,7 +25,7 @@ export function readRawBody(req: IncomingMessage, limit: number): Promise<Buffer
     const onData = (chunk: Buffer) => {
       size += chunk.length;
       if (size > limit) {
-        finish(tooLarge());
+        finish(AppError.bodyTooLarge());
         req.resume();
         return;
       }
