@@ -6,7 +6,15 @@ describe('loadConfig', () => {
     expect(c.port).toBe(3000);
     expect(c.host).toBe('0.0.0.0');
     expect(c.publicBaseUrl).toBe('http://localhost:3000');
-    expect(c.rtmp).toEqual({ port: 1935, publicHost: 'localhost', internalHost: '127.0.0.1' });
+    expect(c.rtmp).toEqual({
+      port: 1935,
+      publicHost: 'localhost',
+      internalHost: '127.0.0.1',
+      tls: null,
+      maxConnections: 1000,
+      maxConnectionsPerIp: 10,
+    });
+    expect(c.ffmpegEnv).toEqual({ PATH: '/usr/local/bin:/usr/bin:/bin' });
     expect(c.databaseUrl).toBe('postgres://postgres@127.0.0.1:5432/castbridge');
     expect(c.redisUrl).toBe('redis://127.0.0.1:6379');
     expect(c.queuePrefix).toBe('castbridge');
@@ -27,6 +35,26 @@ describe('loadConfig', () => {
     expect(c.webhookRetryBaseMs).toBe(5000);
     expect(c.logLevel).toBe('info');
     expect(c.migrationsRun).toBe(true);
+  });
+
+  it('takes RTMPS as all three variables or none, with files that exist', () => {
+    const c = loadConfig({
+      RTMPS_PORT: '1936',
+      RTMPS_CERT_FILE: __filename,
+      RTMPS_KEY_FILE: __filename,
+    });
+    expect(c.rtmp.tls).toEqual({ port: 1936, certFile: __filename, keyFile: __filename });
+    expect(() => loadConfig({ RTMPS_PORT: '1936' })).toThrow(
+      'RTMPS_PORT, RTMPS_CERT_FILE and RTMPS_KEY_FILE must be set together',
+    );
+    expect(() =>
+      loadConfig({ RTMPS_PORT: '1936', RTMPS_CERT_FILE: '/nope.pem', RTMPS_KEY_FILE: __filename }),
+    ).toThrow('RTMPS_CERT_FILE names a file that does not exist');
+  });
+
+  it('passes ffmpeg only PATH of the environment', () => {
+    const c = loadConfig({ PATH: '/opt/bin', ENCRYPTION_KEYS: 'k:' + 'A'.repeat(43) + '=' });
+    expect(c.ffmpegEnv).toEqual({ PATH: '/opt/bin' });
   });
 
   it('names every bad variable in one message', () => {

@@ -21,7 +21,17 @@ export interface AppConfig {
   host: string;
   publicBaseUrl: string;
   /** port 0 = ephemeral (tests): the ingest server writes back the port it got. */
-  rtmp: { port: number; publicHost: string; internalHost: string };
+  rtmp: {
+    port: number;
+    publicHost: string;
+    internalHost: string;
+    /** RTMPS ingest (all three variables or none). port 0 = ephemeral (tests). */
+    tls: { port: number; certFile: string; keyFile: string } | null;
+    /** All ingest connections at once. */
+    maxConnections: number;
+    /** Connections from one address that have not yet published or played a stream. */
+    maxConnectionsPerIp: number;
+  };
   databaseUrl: string;
   migrationsRun: boolean;
   redisUrl: string;
@@ -34,6 +44,8 @@ export interface AppConfig {
   ops: { user: string; password: string } | null;
   egressAllowPrivateNetworks: boolean;
   ffmpegPath: string;
+  /** The whole environment ffmpeg gets (PATH only: no secret of ours). */
+  ffmpegEnv: Record<string, string>;
   mediaDir: string;
   shopify: {
     apiKey: string | null;
@@ -192,6 +204,29 @@ export function loadConfig(env: Env): AppConfig {
 
   const mediaDir = str('MEDIA_DIR', './var/media');
 
+  const rtmpsPort = optional('RTMPS_PORT');
+  const rtmpsCert = optional('RTMPS_CERT_FILE');
+  const rtmpsKey = optional('RTMPS_KEY_FILE');
+  const rtmpsSet = [rtmpsPort, rtmpsCert, rtmpsKey].filter((v) => v !== null).length;
+  if (rtmpsSet !== 0 && rtmpsSet !== 3) {
+    problems.push('RTMPS_PORT, RTMPS_CERT_FILE and RTMPS_KEY_FILE must be set together');
+  }
+  for (const [name, file] of [
+    ['RTMPS_CERT_FILE', rtmpsCert],
+    ['RTMPS_KEY_FILE', rtmpsKey],
+  ] as const) {
+    if (file !== null && !existsSync(file))
+      problems.push(`${name} names a file that does not exist`);
+  }
+  const rtmpsTls =
+    rtmpsSet === 3
+      ? {
+          port: int('RTMPS_PORT', 0, 0, 65535),
+          certFile: rtmpsCert as string,
+          keyFile: rtmpsKey as string,
+        }
+      : null;
+
   const config: AppConfig = {
     nodeEnv: str('NODE_ENV', 'development'),
     port: int('PORT', 3000, 0, 65535),
@@ -204,6 +239,9 @@ export function loadConfig(env: Env): AppConfig {
       port: int('RTMP_PORT', 1935, 0, 65535),
       publicHost: str('RTMP_PUBLIC_HOST', 'localhost'),
       internalHost: str('INGEST_INTERNAL_HOST', '127.0.0.1'),
+      tls: rtmpsTls,
+      maxConnections: int('RTMP_MAX_CONNECTIONS', 1000, 1, 1_000_000),
+      maxConnectionsPerIp: int('RTMP_MAX_CONNECTIONS_PER_IP', 10, 1, 100_000),
     },
     databaseUrl: url('DATABASE_URL', 'postgres://postgres@127.0.0.1:5432/castbridge', [
       'postgres:',
@@ -219,6 +257,7 @@ export function loadConfig(env: Env): AppConfig {
     ops: opsUser && opsPassword ? { user: opsUser, password: opsPassword } : null,
     egressAllowPrivateNetworks: bool('EGRESS_ALLOW_PRIVATE_NETWORKS', false),
     ffmpegPath: resolveFfmpegPath(env),
+    ffmpegEnv: { PATH: env.PATH ?? '/usr/local/bin:/usr/bin:/bin' },
     mediaDir: isAbsolute(mediaDir) ? mediaDir : resolve(process.cwd(), mediaDir),
     shopify: {
       apiKey: optional('SHOPIFY_API_KEY'),

@@ -11,7 +11,7 @@ import { loggerParams } from './common/logging';
 import { DatabaseModule } from './database/database.module';
 import { DestinationsHttpModule, DestinationsModule } from './destinations/destinations.module';
 import { IngestServerModule, SessionsHttpModule, SessionsModule } from './ingest/ingest.module';
-import { MediaModule } from './ingest/media.module';
+import { MediaModule } from './media/media.module';
 import { PlaybackHttpModule } from './playback/playback.module';
 import { ShoppingHttpModule, ShoppingModule } from './shopping/shopping.module';
 import { RelayModule } from './relay/relay.module';

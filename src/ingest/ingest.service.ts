@@ -7,6 +7,7 @@ import {
 } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { DataSource } from 'typeorm';
 import type { AppConfig } from '../../config/env.schema';
 import { APP_CONFIG } from '../common/app-config';
@@ -14,7 +15,9 @@ import { hashSecret } from '../common/secrets';
 import { OutboxService } from '../notifications/outbox.service';
 import { MetricsService } from '../ops/metrics.service';
 import { RelayOrchestrator } from '../relay/relay-orchestrator.service';
-import { PublishAttempt, PublisherStats, RtmpServerAdapter } from './rtmp-server.adapter';
+import { MediaService, PUBLISH_APP } from '../media/media.service';
+import type { StreamInfo } from '../media/media-hub';
+import type { PublishAttempt } from '../media/rtmp-ingest-server';
 import { EndReason, SessionsService } from './sessions.service';
 import type { IngestInfo } from './session.entity';
 
@@ -26,6 +29,8 @@ const ORPHAN_MS = 30_000;
 
 interface LivePublish {
   sessionId: string;
+  /** The stream's name in the media hub (`/internal/<name>` for other nodes). */
+  streamName: string;
   channelId: string;
   keyHash: Buffer;
   lastBytes: number;
@@ -48,7 +53,7 @@ const AUDIO_CODECS: Record<string, string> = {
 };
 
 /** Ingest info of API.md from what the publisher announced and what it sent. */
-export function ingestInfo(stats: PublisherStats, kbps: number | null): IngestInfo {
+export function ingestInfo(stats: StreamInfo, kbps: number | null): IngestInfo {
   return {
     videoCodec: stats.videoCodec
       ? (VIDEO_CODECS[String(stats.videoCodec)] ?? String(stats.videoCodec))
@@ -78,7 +83,7 @@ export class IngestService implements OnApplicationBootstrap, OnApplicationShutd
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @InjectDataSource() private readonly db: DataSource,
-    private readonly server: RtmpServerAdapter,
+    private readonly media: MediaService,
     private readonly sessions: SessionsService,
     private readonly outbox: OutboxService,
     private readonly relays: RelayOrchestrator,
@@ -86,14 +91,36 @@ export class IngestService implements OnApplicationBootstrap, OnApplicationShutd
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    const port = await this.server.listen(this.config.rtmp.port, this.config.host, {
-      authorizePublish: (a) => this.authorize(a),
-      published: (id) => void this.started(id),
-      publishEnded: (id) => void this.ended(id, 'publisher_left'),
-    });
-    this.config.rtmp.port = port;
-    this.nodeUrl = `rtmp://${this.config.rtmp.internalHost}:${port}`;
-    this.log.log(`RTMP ingest listening on ${this.config.host}:${port}`);
+    const rtmp = this.config.rtmp;
+    const { port, tlsPort } = await this.media.listen(
+      {
+        host: this.config.host,
+        port: rtmp.port,
+        tls: rtmp.tls
+          ? {
+              port: rtmp.tls.port,
+              cert: readFileSync(rtmp.tls.certFile),
+              key: readFileSync(rtmp.tls.keyFile),
+            }
+          : undefined,
+        limits: {
+          maxConnections: rtmp.maxConnections,
+          maxPendingPerAddress: rtmp.maxConnectionsPerIp,
+        },
+      },
+      {
+        authorizePublish: (a) => this.authorize(a),
+        published: (id) => void this.started(id),
+        publishEnded: (id) => void this.ended(id, 'publisher_left'),
+      },
+    );
+    rtmp.port = port;
+    if (rtmp.tls && tlsPort !== null) rtmp.tls.port = tlsPort;
+    this.nodeUrl = `rtmp://${rtmp.internalHost}:${port}`;
+    this.log.log(
+      `RTMP ingest listening on ${this.config.host}:${port}` +
+        (tlsPort !== null ? `, RTMPS on ${this.config.host}:${tlsPort}` : ''),
+    );
     const tick = () => {
       this.watch()
         .catch((err: Error) => this.log.warn(`ingest watch: ${err.message}`))
@@ -108,12 +135,13 @@ export class IngestService implements OnApplicationBootstrap, OnApplicationShutd
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     const ids = [...this.live.keys()];
-    await this.server.close();
+    await this.media.close();
     for (const id of ids) await this.ended(id, 'publisher_left');
   }
 
   /** Returns the internal stream name relays read, or null to refuse the publish. */
   private async authorize(a: PublishAttempt): Promise<string | null> {
+    if (a.app !== PUBLISH_APP) return null;
     const keyHash = hashSecret(a.name);
     const internalName = randomBytes(16).toString('hex');
     try {
@@ -149,6 +177,7 @@ export class IngestService implements OnApplicationBootstrap, OnApplicationShutd
       const now = Date.now();
       this.live.set(a.id, {
         ...opened,
+        streamName: internalName,
         keyHash,
         lastBytes: 0,
         lastBytesAt: now,
@@ -192,13 +221,13 @@ export class IngestService implements OnApplicationBootstrap, OnApplicationShutd
   private async watch(): Promise<void> {
     const now = Date.now();
     for (const [id, p] of this.live) {
-      const stats = this.server.stats(id);
+      const stats = this.media.publisherStats(id, p.streamName);
       if (!stats) continue;
       if (stats.inBytes > p.lastBytes) {
         p.lastBytes = stats.inBytes;
         p.lastBytesAt = now;
       } else if (now - p.lastBytesAt > STALL_MS) {
-        this.server.disconnect(id);
+        this.media.disconnect(id);
         await this.ended(id, 'stalled');
         continue;
       }
@@ -232,7 +261,7 @@ export class IngestService implements OnApplicationBootstrap, OnApplicationShutd
       const r = seen.get(sessionId);
       const keep = r && r.status === 'live' && r.stream_key_hash?.equals(p.keyHash);
       if (keep) continue;
-      this.server.disconnect(pid);
+      this.media.disconnect(pid);
       await this.ended(pid, 'stopped');
     }
   }

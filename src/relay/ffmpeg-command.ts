@@ -6,7 +6,13 @@ import type { TranscodeProfile } from '../destinations/destination.entity';
  */
 
 export type RelayOutput =
-  | { kind: 'rtmp'; url: string }
+  /**
+   * FLV on ffmpeg's stdout, pushed to the destination by the worker's own RTMP client
+   * (the same as passthrough): ffmpeg never sees the push URL or its key, never resolves
+   * the destination's host itself (the egress guard does, at connect time), and RTMPS is
+   * verified by Node's TLS.
+   */
+  | { kind: 'flv-stdout' }
   /** HLS rendition into `dir` (index.m3u8 + segments). */
   | { kind: 'hls'; dir: string; segmentSeconds?: number; listSize?: number };
 
@@ -21,8 +27,6 @@ export interface RelayCommandSpec {
 
 export interface FfmpegCommand {
   args: string[];
-  /** Strings that must never be shown (push URL with key): the runner scrubs them from logs and errors. */
-  secrets: string[];
 }
 
 /** Key frames every 2 s, as platforms ask, whatever the fps. */
@@ -33,8 +37,9 @@ const GLOBAL = [
   '-nostdin',
   '-loglevel',
   'error',
+  // Progress on fd 3: stdout carries the FLV output.
   '-progress',
-  'pipe:1',
+  'pipe:3',
   '-stats_period',
   '0.5',
 ];
@@ -91,9 +96,8 @@ export function codecArgs(profile: TranscodeProfile | null): string[] {
 }
 
 function outputArgs(output: RelayOutput): string[] {
-  if (output.kind === 'rtmp') {
-    // rtmp:// and rtmps:// both go through ffmpeg's RTMP muxer (rtmps = RTMP over TLS).
-    return ['-f', 'flv', '-flvflags', 'no_duration_filesize', output.url];
+  if (output.kind === 'flv-stdout') {
+    return ['-f', 'flv', '-flvflags', 'no_duration_filesize', 'pipe:1'];
   }
   const seg = output.segmentSeconds ?? 1;
   return [
@@ -112,9 +116,7 @@ function outputArgs(output: RelayOutput): string[] {
 }
 
 export function buildRelayCommand(spec: RelayCommandSpec): FfmpegCommand {
-  const args = [...GLOBAL, ...INPUT, ...codecArgs(spec.profile), ...outputArgs(spec.output)];
-  const secrets = spec.output.kind === 'rtmp' ? secretsOfUrl(spec.output.url) : [];
-  return { args, secrets };
+  return { args: [...GLOBAL, ...INPUT, ...codecArgs(spec.profile), ...outputArgs(spec.output)] };
 }
 
 /** The parts of a push URL that reveal the key: the whole URL and its last path segment. */

@@ -1,7 +1,6 @@
 import { ChildProcess, spawn } from 'node:child_process';
-import type { Writable } from 'node:stream';
+import type { Readable, Writable } from 'node:stream';
 import type { FfmpegCommand } from './ffmpeg-command';
-import { scrub } from './ffmpeg-command';
 
 /** What ffmpeg's `-progress` reports, reduced to what a relay shows. */
 export interface FfmpegProgress {
@@ -38,13 +37,15 @@ export function parseProgress(block: string): FfmpegProgress {
 export interface FfmpegExit {
   code: number | null;
   signal: NodeJS.Signals | null;
-  /** Last lines of stderr, secrets scrubbed. */
+  /** Last lines of stderr (ffmpeg is never given a secret, so there is none to scrub). */
   error: string;
 }
 
 export interface FfmpegProcess {
   readonly pid: number | undefined;
   readonly stdin: Writable;
+  /** What ffmpeg writes to stdout (the FLV output of `flv-stdout` commands). */
+  readonly stdout: Readable;
   readonly exited: Promise<FfmpegExit>;
   onProgress(listener: (p: FfmpegProgress) => void): void;
   /** SIGTERM, then SIGKILL after `graceMs`; resolves when the process is gone. */
@@ -66,9 +67,15 @@ function installExitHook(): void {
   });
 }
 
-/** The one place that spawns ffmpeg. */
+/**
+ * The one place that spawns ffmpeg. It gets `env` as its whole environment (PATH only,
+ * from the config): nothing of ours, no key, no app secret.
+ */
 export class FfmpegRunner {
-  constructor(private readonly ffmpegPath: string) {
+  constructor(
+    private readonly ffmpegPath: string,
+    private readonly env: Record<string, string>,
+  ) {
     installExitHook();
   }
 
@@ -77,13 +84,19 @@ export class FfmpegRunner {
   }
 
   start(command: FfmpegCommand): FfmpegProcess {
-    const child = spawn(this.ffmpegPath, command.args, { stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(this.ffmpegPath, command.args, {
+      stdio: ['pipe', 'pipe', 'pipe', 'pipe'],
+      env: this.env,
+    });
     running.add(child);
     const listeners: Array<(p: FfmpegProgress) => void> = [];
     let stderrTail = '';
     let progressBuf = '';
-    child.stdout.setEncoding('utf8');
-    child.stdout.on('data', (chunk: string) => {
+    const progress = child.stdio[3] as Readable;
+    progress.setEncoding('utf8');
+    progress.on('error', () => undefined);
+    child.stdout.on('error', () => undefined);
+    progress.on('data', (chunk: string) => {
       progressBuf += chunk;
       let end: number;
       while ((end = progressBuf.search(/progress=(continue|end)\n/)) >= 0) {
@@ -104,7 +117,7 @@ export class FfmpegRunner {
     const exited = new Promise<FfmpegExit>((resolve) => {
       const finish = (code: number | null, signal: NodeJS.Signals | null) => {
         running.delete(child);
-        const lines = scrub(stderrTail, command.secrets)
+        const lines = stderrTail
           .split('\n')
           .map((l) => l.trim())
           .filter(Boolean);
@@ -120,6 +133,7 @@ export class FfmpegRunner {
     return {
       pid: child.pid,
       stdin: child.stdin,
+      stdout: child.stdout,
       exited,
       onProgress: (l) => listeners.push(l),
       stop: async (graceMs = 2000) => {

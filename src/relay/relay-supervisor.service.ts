@@ -10,15 +10,20 @@ import { APP_CONFIG } from '../common/app-config';
 import { assertUrlAllowed, guardedLookup } from '../common/egress-guard';
 import { Destination } from '../destinations/destination.entity';
 import { DestinationsService, PUSH_SCHEMES } from '../destinations/destinations.service';
-import { RtmpServerAdapter } from '../ingest/rtmp-server.adapter';
 import { Session } from '../ingest/session.entity';
+import { MediaService } from '../media/media.service';
 import { OutboxService } from '../notifications/outbox.service';
 import { MetricsService } from '../ops/metrics.service';
 import { retryDelayMs, shouldGiveUp } from './backoff';
 import { buildRelayCommand, scrub, secretsOfUrl } from './ffmpeg-command';
 import { FfmpegRunner } from './ffmpeg-runner';
 import { Relay } from './relay.entity';
-import { ffmpegTransport, pushTransport, RelayTransport } from './relay-transports';
+import {
+  ffmpegTransport,
+  pushTransport,
+  RelayTransport,
+  transcodeTransport,
+} from './relay-transports';
 import { RelayPulse, RelayWatch } from './relay-watch';
 import { ACTIVE_STATES, RelayFence, RelayPatch, transitionRelay } from './relay-states';
 import type { RelayState } from './relay.entity';
@@ -71,10 +76,10 @@ export class RelaySupervisor implements OnApplicationShutdown {
     @InjectDataSource() private readonly db: DataSource,
     private readonly outbox: OutboxService,
     private readonly destinations: DestinationsService,
-    private readonly media: RtmpServerAdapter,
+    private readonly media: MediaService,
     private readonly metrics: MetricsService,
   ) {
-    this.runner = new FfmpegRunner(config.ffmpegPath);
+    this.runner = new FfmpegRunner(config.ffmpegPath, config.ffmpegEnv);
     this.watch = new RelayWatch(db, WATCH_MS, PROGRESS_WRITE_MS);
   }
 
@@ -286,8 +291,9 @@ export class RelaySupervisor implements OnApplicationShutdown {
   }
 
   /**
-   * How this destination is carried: passthrough RTMP/RTMPS straight from this process
-   * (no ffmpeg), transcodes and the brand-site HLS rendition through ffmpeg.
+   * How this destination is carried: RTMP/RTMPS always from this process's push client
+   * (passthrough as it is, transcodes from ffmpeg's FLV output), the brand-site HLS
+   * rendition by ffmpeg into MEDIA_DIR.
    */
   private async transport(d: Destination, session: Session): Promise<RelayTransport> {
     const stream = { streamName: session.streamName, ingestNode: session.ingestNode };
@@ -309,12 +315,10 @@ export class RelaySupervisor implements OnApplicationShutdown {
     } catch (err) {
       throw new Error(scrub((err as Error).message, secretsOfUrl(url)));
     }
-    if (!d.profile) return pushTransport(this.media, stream, url, guardedLookup(policy));
-    const command = buildRelayCommand({
-      output: { kind: 'rtmp', url },
-      profile: d.profile,
-    });
-    return ffmpegTransport(this.runner, this.media, stream, command);
+    const lookup = guardedLookup(policy);
+    if (!d.profile) return pushTransport(this.media, stream, url, lookup);
+    const command = buildRelayCommand({ output: { kind: 'flv-stdout' }, profile: d.profile });
+    return transcodeTransport(this.runner, this.media, stream, command, url, lookup);
   }
 
   /** One attempt: start the transport, watch it and the relay's rows until it ends. */

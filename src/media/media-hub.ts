@@ -1,0 +1,333 @@
+import { Logger } from '@nestjs/common';
+import type { Writable } from 'node:stream';
+import { amf, parseFlvTag } from './nms';
+import type { WireMedia } from './rtmp-protocol';
+
+/**
+ * The process's live streams, by internal name: one producer (an accepted RTMP publish,
+ * a pull from another ingest node, an ffmpeg output) and any number of subscribers
+ * (pushes to destinations, ffmpeg inputs, relay workers elsewhere playing it).
+ *
+ * Why not node-media-server's BroadcastServer: it builds an FLV tag and an RTMP message
+ * (two copies) of every packet for subscribers that may not exist, keeps a GOP cache
+ * bounded only by packet count, and is registered under the stream path a peer named.
+ * Here a message is the payload the parser allocated for it (no copy), framed for each
+ * subscriber as it is written (RTMP or FLV, header bytes only), and the GOP cache is
+ * bounded in bytes.
+ */
+
+export type MediaKind =
+  'audio-header' | 'video-header' | 'keyframe' | 'frame' | 'audio' | 'metadata' | 'other';
+
+export interface MediaMessage {
+  /** 8 audio, 9 video, 18 data (AMF0). */
+  type: number;
+  /** Milliseconds (RTMP's 32-bit clock). */
+  timestamp: number;
+  /** Never modified once published; shared by every subscriber. */
+  payload: Buffer;
+  kind: MediaKind;
+}
+
+export interface HubSubscriber {
+  /** Called synchronously for every message; must not throw (it is dropped if it does). */
+  deliver(message: MediaMessage): void;
+}
+
+export interface StreamInfo {
+  videoCodec: number;
+  audioCodec: number;
+  width: number;
+  height: number;
+  fps: number;
+  /** Bytes of media received from the producer. */
+  bytesIn: number;
+  /** Time between the last two key frames (ms), measured from the stream; 0 until known. */
+  keyframeIntervalMs: number;
+  /** Longest key-frame interval seen so far (ms). */
+  maxKeyframeIntervalMs: number;
+}
+
+/** A GOP larger than this is not cached (late joiners then wait for the next key frame). */
+export const MAX_GOP_CACHE_BYTES = 16 * 1024 * 1024;
+const MAX_GOP_MESSAGES = 8192;
+
+function classify(m: WireMedia): MediaKind {
+  if (m.payload.length === 0) return 'other';
+  const p = parseFlvTag(m.type, m.timestamp, m.payload.length, m.payload);
+  switch (p.flags) {
+    case 0:
+      return 'audio-header';
+    case 1:
+      return m.type === 8 ? 'audio' : 'frame';
+    case 2:
+      return 'video-header';
+    case 3:
+      return 'keyframe';
+    case 4:
+      return 'frame';
+    case 5:
+      return 'metadata';
+    default:
+      return 'other';
+  }
+}
+
+class HubStream {
+  producer: string | null = null;
+  metadata: MediaMessage | null = null;
+  audioHeader: MediaMessage | null = null;
+  videoHeader: MediaMessage | null = null;
+  gop: MediaMessage[] | null = null;
+  gopBytes = 0;
+  lastKeyframeAt = -1;
+  readonly subscribers = new Set<HubSubscriber>();
+  info: StreamInfo = HubStream.emptyInfo();
+
+  static emptyInfo(): StreamInfo {
+    return {
+      videoCodec: 0,
+      audioCodec: 0,
+      width: 0,
+      height: 0,
+      fps: 0,
+      bytesIn: 0,
+      keyframeIntervalMs: 0,
+      maxKeyframeIntervalMs: 0,
+    };
+  }
+
+  reset(): void {
+    this.metadata = this.audioHeader = this.videoHeader = null;
+    this.gop = null;
+    this.gopBytes = 0;
+    this.lastKeyframeAt = -1;
+  }
+}
+
+/** What a producer holds: write messages into the stream, then end it. */
+export interface Publication {
+  readonly name: string;
+  write(message: WireMedia): void;
+  end(): void;
+}
+
+export class MediaHub {
+  private readonly log = new Logger(MediaHub.name);
+  private readonly streams = new Map<string, HubStream>();
+
+  /** True while `name` has a producer in this process. */
+  has(name: string): boolean {
+    return !!this.streams.get(name)?.producer;
+  }
+
+  /** Producer kind of `name`, or null. */
+  producerOf(name: string): string | null {
+    return this.streams.get(name)?.producer ?? null;
+  }
+
+  info(name: string): StreamInfo | null {
+    const s = this.streams.get(name);
+    return s?.producer ? { ...s.info } : null;
+  }
+
+  get size(): number {
+    return this.streams.size;
+  }
+
+  /**
+   * Takes `name` as its producer; null when it has one already. `producer` says what it
+   * is (for `producerOf`: only ingest publishes may be played by other nodes).
+   */
+  publish(name: string, producer: string): Publication | null {
+    let s = this.streams.get(name);
+    if (s?.producer) return null;
+    if (!s) {
+      s = new HubStream();
+      this.streams.set(name, s);
+    }
+    const stream = s;
+    stream.producer = producer;
+    stream.reset();
+    stream.info = HubStream.emptyInfo();
+    let ended = false;
+    return {
+      name,
+      write: (m) => {
+        if (!ended) this.dispatch(stream, m);
+      },
+      end: () => {
+        if (ended) return;
+        ended = true;
+        stream.producer = null;
+        stream.reset();
+        this.dropIfEmpty(name, stream);
+      },
+    };
+  }
+
+  /**
+   * Subscribes to `name` (whether or not it has a producer yet): the cached metadata,
+   * sequence headers and current GOP are delivered at once, then live messages.
+   */
+  subscribe(name: string, subscriber: HubSubscriber): () => void {
+    let s = this.streams.get(name);
+    if (!s) {
+      s = new HubStream();
+      this.streams.set(name, s);
+    }
+    const stream = s;
+    const catchUp = [
+      stream.metadata,
+      stream.audioHeader,
+      stream.videoHeader,
+      ...(stream.gop ?? []),
+    ];
+    stream.subscribers.add(subscriber);
+    for (const m of catchUp) {
+      if (m && stream.subscribers.has(subscriber)) this.deliverTo(stream, subscriber, m);
+    }
+    return () => {
+      stream.subscribers.delete(subscriber);
+      this.dropIfEmpty(name, stream);
+    };
+  }
+
+  private dropIfEmpty(name: string, stream: HubStream): void {
+    if (!stream.producer && stream.subscribers.size === 0 && this.streams.get(name) === stream) {
+      this.streams.delete(name);
+    }
+  }
+
+  private dispatch(stream: HubStream, wire: WireMedia): void {
+    const m: MediaMessage = { ...wire, kind: classify(wire) };
+    stream.info.bytesIn += m.payload.length;
+    switch (m.kind) {
+      case 'metadata':
+        stream.metadata = m;
+        this.readMetadata(stream, m);
+        break;
+      case 'audio-header':
+        stream.audioHeader = m;
+        break;
+      case 'video-header':
+        stream.videoHeader = m;
+        break;
+      case 'keyframe':
+        if (stream.lastKeyframeAt >= 0 && m.timestamp > stream.lastKeyframeAt) {
+          const interval = m.timestamp - stream.lastKeyframeAt;
+          stream.info.keyframeIntervalMs = interval;
+          stream.info.maxKeyframeIntervalMs = Math.max(stream.info.maxKeyframeIntervalMs, interval);
+        }
+        stream.lastKeyframeAt = m.timestamp;
+        stream.gop = [m];
+        stream.gopBytes = m.payload.length;
+        break;
+      default:
+        if (stream.gop) {
+          stream.gop.push(m);
+          stream.gopBytes += m.payload.length;
+          if (stream.gopBytes > MAX_GOP_CACHE_BYTES || stream.gop.length > MAX_GOP_MESSAGES) {
+            stream.gop = null; // too big to cache: late joiners wait for the next key frame
+            stream.gopBytes = 0;
+          }
+        }
+    }
+    for (const sub of stream.subscribers) this.deliverTo(stream, sub, m);
+  }
+
+  private deliverTo(stream: HubStream, sub: HubSubscriber, m: MediaMessage): void {
+    try {
+      sub.deliver(m);
+    } catch (err) {
+      stream.subscribers.delete(sub);
+      this.log.warn(`subscriber dropped: ${(err as Error).message}`);
+    }
+  }
+
+  private readMetadata(stream: HubStream, m: MediaMessage): void {
+    try {
+      const data = amf.decodeAmf0Data(m.payload);
+      const obj = data.dataObj as Record<string, unknown> | undefined;
+      if (!obj || typeof obj !== 'object') return;
+      const num = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : 0);
+      const codec = (v: unknown) =>
+        typeof v === 'string'
+          ? v === 'avc1'
+            ? 7
+            : v === 'hvc1'
+              ? 12
+              : v === 'mp4a'
+                ? 10
+                : 0
+          : num(v);
+      stream.info.videoCodec = codec(obj.videocodecid);
+      stream.info.audioCodec = codec(obj.audiocodecid);
+      stream.info.width = num(obj.width);
+      stream.info.height = num(obj.height);
+      stream.info.fps = num(obj.framerate);
+    } catch {
+      // Metadata a publisher made up is passed on as it is; it only informs the API.
+    }
+  }
+}
+
+// --- framing for subscribers ------------------------------------------------------------
+
+/** Outgoing chunk size we announce to destinations and relay readers (what NMS uses). */
+export const OUT_CHUNK_SIZE = 0xffff;
+const CHUNK_STREAM: Record<number, number> = { 8: 4, 9: 5, 18: 6 };
+
+/**
+ * Writes a message as RTMP chunks on message stream `streamId`: a type-0 header, the
+ * payload in OUT_CHUNK_SIZE pieces separated by type-3 headers. Only header bytes are
+ * allocated; the payload is written as the slices of the shared buffer it is.
+ */
+export function writeRtmpMessage(out: Writable, m: MediaMessage, streamId: number): void {
+  const cid = CHUNK_STREAM[m.type] ?? 6;
+  const extended = m.timestamp >= 0xffffff;
+  const header = Buffer.allocUnsafe(extended ? 16 : 12);
+  header[0] = cid;
+  header.writeUIntBE(extended ? 0xffffff : m.timestamp, 1, 3);
+  header.writeUIntBE(m.payload.length, 4, 3);
+  header[7] = m.type;
+  header.writeUInt32LE(streamId >>> 0, 8);
+  if (extended) header.writeUInt32BE(m.timestamp >>> 0, 12);
+  out.cork();
+  out.write(header);
+  const payload = m.payload;
+  if (payload.length <= OUT_CHUNK_SIZE) {
+    if (payload.length) out.write(payload);
+  } else {
+    const sep = Buffer.allocUnsafe(extended ? 5 : 1);
+    sep[0] = 0xc0 | cid;
+    if (extended) sep.writeUInt32BE(m.timestamp >>> 0, 1);
+    for (let off = 0; off < payload.length; off += OUT_CHUNK_SIZE) {
+      if (off > 0) out.write(sep);
+      out.write(payload.subarray(off, Math.min(payload.length, off + OUT_CHUNK_SIZE)));
+    }
+  }
+  out.uncork();
+}
+
+export const FLV_FILE_HEADER = Buffer.from([
+  0x46, 0x4c, 0x56, 0x01, 0x05, 0x00, 0x00, 0x00, 0x09, 0x00, 0x00, 0x00, 0x00,
+]);
+
+/** Writes a message as an FLV tag (11-byte tag header, payload, 4-byte back pointer). */
+export function writeFlvTag(out: Writable, m: MediaMessage): void {
+  const size = m.payload.length;
+  const header = Buffer.allocUnsafe(11);
+  header[0] = m.type;
+  header.writeUIntBE(size, 1, 3);
+  header.writeUIntBE(m.timestamp & 0xffffff, 4, 3);
+  header[7] = (m.timestamp >>> 24) & 0xff;
+  header.writeUIntBE(0, 8, 3);
+  const trailer = Buffer.allocUnsafe(4);
+  trailer.writeUInt32BE(11 + size, 0);
+  out.cork();
+  out.write(header);
+  if (size) out.write(m.payload);
+  out.write(trailer);
+  out.uncork();
+}
