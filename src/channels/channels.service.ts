@@ -26,6 +26,12 @@ export class ChannelsService {
     return `rtmp://${this.config.rtmp.publicHost}:${this.config.rtmp.port}/live`;
   }
 
+  /** The RTMPS ingest URL when RTMPS is configured (API.md `ingest.secureUrl`). */
+  get secureIngestUrl(): string | null {
+    const tls = this.config.rtmp.tls;
+    return tls ? `rtmps://${this.config.rtmp.publicHost}:${tls.port}/live` : null;
+  }
+
   async create(
     partnerId: string,
     dto: CreateChannelDto,
@@ -99,7 +105,11 @@ export class ChannelsService {
       brandId: c.brandId,
       status: c.currentSessionId ? 'live' : 'idle',
       currentSessionId: c.currentSessionId,
-      ingest: streamKey ? { url: this.ingestUrl, streamKey } : { url: this.ingestUrl },
+      ingest: {
+        url: this.ingestUrl,
+        ...(this.secureIngestUrl ? { secureUrl: this.secureIngestUrl } : {}),
+        ...(streamKey ? { streamKey } : {}),
+      },
       createdAt: c.createdAt.toISOString(),
       updatedAt: c.updatedAt.toISOString(),
     };

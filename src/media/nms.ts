@@ -129,6 +129,7 @@ export const amf = require('node-media-server/src/protocol/amf.js') as {
   encodeAmf0Cmd(opt: Record<string, unknown>): Buffer;
   decodeAmf0Data(buf: Buffer): Record<string, unknown>;
   encodeAmf0Data(opt: Record<string, unknown>): Buffer;
+  amf0DecodeOne(buf: Buffer): { len: number; value: unknown } | null;
 };
 
 const STREAM_KEY_IN_PATH = /\/(live)\/[A-Za-z0-9_-]+/g;

@@ -133,7 +133,9 @@ export class RtmpIngestServer {
   private async start(server: net.Server, port: number, host: string): Promise<number> {
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
-      server.listen(port, host, () => {
+      // A deep accept queue: under a flood, connections are refused or timed out by us, not
+      // left waiting in the kernel (the kernel caps it at net.core.somaxconn).
+      server.listen({ port, host, backlog: 4096 }, () => {
         server.off('error', reject);
         resolve();
       });

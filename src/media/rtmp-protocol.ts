@@ -72,6 +72,7 @@ export const DESTINATION_LIMITS: ParserLimits = {
 export const ORIGIN_LIMITS: ParserLimits = { ...PUBLISHER_LIMITS, minChunkSize: 1 };
 
 const TYPE_SET_CHUNK_SIZE = 1;
+const TYPE_ACKNOWLEDGEMENT = 3;
 const TYPE_WINDOW_ACK_SIZE = 5;
 const TYPE_AUDIO = 8;
 const TYPE_VIDEO = 9;
@@ -121,7 +122,14 @@ function chunkSizeOf(packet: NmsRtmpPacket, limits: ParserLimits): number {
 
 function decodeCommand(packet: NmsRtmpPacket): Record<string, unknown> & { cmd: string } {
   const offset = packet.header.type === TYPE_INVOKE_AMF3 ? 1 : 0;
-  const message = amf.decodeAmf0Cmd(packet.payload.subarray(offset, packet.header.length));
+  const payload = packet.payload.subarray(offset, packet.header.length);
+  // NMS's decoder reads past the end of a truncated string without noticing: check the
+  // command name (the first value) ourselves.
+  const name = amf.amf0DecodeOne(payload);
+  if (!name || name.len > payload.length || typeof name.value !== 'string' || !name.value) {
+    throw new ProtocolError('malformed command name');
+  }
+  const message = amf.decodeAmf0Cmd(payload);
   if (!message || typeof message.cmd !== 'string') {
     throw new ProtocolError('command without a name');
   }
@@ -271,6 +279,9 @@ export class RtmpServerProtocol extends NmsRtmpBase {
     if (!cmdObj || typeof cmdObj !== 'object') throw new ProtocolError('connect without an object');
     const app = typeof cmdObj.app === 'string' ? cmdObj.app.replace(/\/+$/, '') : '';
     if (!APP_NAME.test(app)) throw new ProtocolError('connect with an invalid app');
+    if (cmdObj.tcUrl !== undefined && typeof cmdObj.tcUrl !== 'string') {
+      throw new ProtocolError('connect with a tcUrl that is not a string');
+    }
     this.app = app;
     const encoding = cmdObj.objectEncoding;
     this.objectEncoding = encoding === 3 ? 3 : 0;
@@ -303,6 +314,8 @@ export class RtmpClientProtocol extends NmsRtmpClientBase {
   onMedia: ((message: WireMedia) => void) | null = null;
   /** Set when the peer broke the protocol; the socket is destroyed right after. */
   failure: string | null = null;
+  /** Acknowledgements the server sent (each reports what it has read so far). */
+  acksReceived = 0;
 
   constructor(private readonly limits: ParserLimits) {
     super();
@@ -347,7 +360,9 @@ export class RtmpClientProtocol extends NmsRtmpClientBase {
   override controlHandler(): void {
     const p = this.parserPacket;
     if (p.header.type === TYPE_SET_CHUNK_SIZE) this.inChunkSize = chunkSizeOf(p, this.limits);
-    else if (p.header.type === TYPE_WINDOW_ACK_SIZE && p.header.length >= 4) {
+    else if (p.header.type === TYPE_ACKNOWLEDGEMENT && p.header.length >= 4) {
+      this.acksReceived += 1;
+    } else if (p.header.type === TYPE_WINDOW_ACK_SIZE && p.header.length >= 4) {
       this.ackSize = p.payload.readUInt32BE(0);
     }
     if (this.ackSize > 0 && this.receivedBytes - this.lastAckBytes >= this.ackSize) {

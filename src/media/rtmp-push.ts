@@ -7,8 +7,8 @@ import { DESTINATION_LIMITS } from './rtmp-protocol';
  * Publishes a hub stream to an RTMP/RTMPS destination from this process: each message is
  * written as it is (header bytes per destination, the payload shared), on the stream id
  * the server gave us, with Nagle off. A destination is dropped (and its relay retried)
- * when it falls too far behind (`maxBufferedBytes` queued) or stops reading (nothing
- * handed to the kernel for `stallMs` while data waits).
+ * when it falls too far behind (`maxBufferedBytes` queued) or stops reading, seen from
+ * write progress in two ways (see `StallWatch`).
  */
 
 export interface PushOptions {
@@ -26,6 +26,56 @@ export interface PushRun {
 
 export const DEFAULT_STALL_MS = 5000;
 const STALL_CHECK_MS = 1000;
+/**
+ * The acknowledgement window we ask servers for (RTMP Window Acknowledgement Size): a
+ * server acknowledges every 128 KiB it has read, so a server that stopped reading shows
+ * within seconds, long before the kernel's send and receive buffers (megabytes) are full.
+ */
+export const ACK_WINDOW = 128 * 1024;
+
+/**
+ * Write progress of one destination socket, sampled every second:
+ * - RTMP: once the server has acknowledged anything, an acknowledgement is overdue when
+ *   we handed the kernel more than two windows since the last one; overdue for `stallMs`
+ *   means the server stopped reading;
+ * - TCP: data waits in our buffer and the kernel took nothing for `stallMs` (servers that
+ *   never acknowledge, once the kernel's buffers are full).
+ */
+export class StallWatch {
+  private lastDispatched = -1;
+  private lastProgressAt: number;
+  private acks = 0;
+  private dispatchedAtAck = 0;
+  private overdueSince: number | null = null;
+
+  constructor(
+    private readonly stallMs: number,
+    now = Date.now(),
+  ) {
+    this.lastProgressAt = now;
+  }
+
+  /** Returns why the destination is stalled, or null. */
+  check(s: { dispatched: number; pending: number; acks: number }, now = Date.now()): string | null {
+    if (s.dispatched !== this.lastDispatched || s.pending === 0) {
+      this.lastDispatched = s.dispatched;
+      this.lastProgressAt = now;
+    } else if (now - this.lastProgressAt >= this.stallMs) {
+      return `destination stopped reading (no write progress for ${Math.round(this.stallMs / 1000)} s)`;
+    }
+    if (s.acks !== this.acks) {
+      this.acks = s.acks;
+      this.dispatchedAtAck = s.dispatched;
+      this.overdueSince = null;
+    } else if (this.acks > 0 && s.dispatched - this.dispatchedAtAck > 2 * ACK_WINDOW) {
+      this.overdueSince ??= now;
+      if (now - this.overdueSince >= this.stallMs) {
+        return `destination stopped reading (no acknowledgement for ${Math.round(this.stallMs / 1000)} s)`;
+      }
+    }
+    return null;
+  }
+}
 
 /** Connects, publishes, then forwards `subscribe`'s messages until stopped or failed. */
 export function startPush(
@@ -65,6 +115,7 @@ export function startPush(
     await c.step('RTMP publish', () => c.client.sendPublish(c.streamName));
     if (stopped) return;
     c.client.startHeartbeat();
+    c.client.sendWindowACK(ACK_WINDOW);
     const socket = c.socket;
     unsubscribe = hub.subscribe(streamName, {
       deliver: (m) => {
@@ -76,21 +127,15 @@ export function startPush(
         mediaBytes += m.payload.length;
       },
     });
-    // Write progress: what the kernel took (bytesWritten counts what is still queued too).
-    let lastDispatched = -1;
-    let lastProgressAt = Date.now();
-    const stallMs = options.stallMs ?? DEFAULT_STALL_MS;
+    const watch = new StallWatch(options.stallMs ?? DEFAULT_STALL_MS);
     stallTimer = setInterval(() => {
-      const dispatched = socket.bytesWritten - socket.writableLength;
-      const now = Date.now();
-      if (dispatched !== lastDispatched || socket.writableLength === 0) {
-        lastDispatched = dispatched;
-        lastProgressAt = now;
-      } else if (now - lastProgressAt >= stallMs) {
-        settle(
-          `destination stopped reading (no write progress for ${Math.round(stallMs / 1000)} s)`,
-        );
-      }
+      // bytesWritten counts what is still queued in Node too: the kernel took the rest.
+      const stalled = watch.check({
+        dispatched: socket.bytesWritten - socket.writableLength,
+        pending: socket.writableLength,
+        acks: c.client.acksReceived,
+      });
+      if (stalled) settle(stalled);
     }, STALL_CHECK_MS);
   };
   run().catch((err: Error) => settle(err.message || 'connection failed'));

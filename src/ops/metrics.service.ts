@@ -12,6 +12,7 @@ import {
   Registry,
   type CounterConfiguration,
 } from 'prom-client';
+import { MediaService } from '../media/media.service';
 import type { JobMetrics, JobOutcome } from '../queues/job-metrics';
 import { QueueName } from '../queues/queue-registry';
 
@@ -150,6 +151,18 @@ export class MetricsService implements JobMetrics {
       name: 'castbridge_ingest_sessions_live',
       help: 'Live ingest sessions (publishers) on this process',
       registers,
+    });
+    const ingestConnections = new Gauge({
+      name: 'castbridge_ingest_connections',
+      help: 'RTMP(S) ingest connections by state (pending: not yet an authorized publish or play)',
+      labelNames: ['state'],
+      registers,
+      collect: () => {
+        const counts = this.moduleRef.get(MediaService, { strict: false }).ingestCounts();
+        for (const state of ['pending', 'publishing', 'playing'] as const) {
+          ingestConnections.set({ state }, counts?.[state] ?? 0);
+        }
+      },
     });
   }
 

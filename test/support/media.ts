@@ -86,6 +86,8 @@ export function publishTestPattern(
 
 export interface RtmpSink {
   port: number;
+  /** The sink's process (nginx), for SIGSTOP/SIGCONT; null while stopped. */
+  pid(): number | null;
   /** `rtmp://127.0.0.1:<port>/<app>` — push here, append the stream key. */
   url: string;
   stop(): Promise<void>;
@@ -125,6 +127,7 @@ rtmp {
   return {
     port,
     url: `rtmp://127.0.0.1:${port}/live`,
+    pid: () => (child as ChildProcess | null)?.pid ?? null,
     stop: async () => {
       if (child) await stopChild(child, 'SIGKILL');
       child = null;
@@ -193,6 +196,7 @@ key = ${cert.key}
   return {
     port,
     url: `rtmps://127.0.0.1:${port}/live`,
+    pid: () => (child as ChildProcess | null)?.pid ?? null,
     plain,
     stop: async () => {
       if (child) await stopChild(child, 'SIGKILL');

@@ -1,6 +1,6 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { connect, createServer } from 'node:net';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 
 /** The repository root (it holds package.json), from the sources or from compiled bench code. */
@@ -109,4 +109,47 @@ export async function spawnCastbridge(env: Record<string, string>): Promise<Cast
       return code;
     },
   };
+}
+
+export interface ProcessInfo {
+  pid: number;
+  comm: string;
+  cmdline: string[];
+  /** NAME=value entries of its environment. */
+  environ: string[];
+}
+
+/**
+ * The live child processes of `parentPid` named `comm` (e.g. "ffmpeg"), read from /proc:
+ * no pgrep, so an error is an error and not "none found".
+ */
+export function childProcesses(parentPid: number, comm: string): ProcessInfo[] {
+  const out: ProcessInfo[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+    } catch {
+      continue; // exited while we looked
+    }
+    // pid (comm) state ppid …; comm may contain spaces and parentheses.
+    const close = stat.lastIndexOf(')');
+    const name = stat.slice(stat.indexOf('(') + 1, close);
+    const ppid = Number(stat.slice(close + 2).split(' ')[1]);
+    if (ppid !== parentPid || name !== comm) continue;
+    try {
+      const split = (f: string) =>
+        readFileSync(`/proc/${entry}/${f}`, 'utf8').split('\0').filter(Boolean);
+      out.push({
+        pid: Number(entry),
+        comm: name,
+        cmdline: split('cmdline'),
+        environ: split('environ'),
+      });
+    } catch {
+      continue;
+    }
+  }
+  return out;
 }
