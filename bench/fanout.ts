@@ -28,13 +28,11 @@
  *   GET /v1/sessions/:id, polled every 200 ms) is printed too.
  * - Dropped frames: ffprobe reads 10 s of up to 3 sink streams (packet timestamps).
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import {
   existsSync,
   mkdirSync,
   mkdtempSync,
-  readdirSync,
-  readFileSync,
   renameSync,
   rmSync,
   statSync,
@@ -44,6 +42,7 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { maxVideoGap, stopAllMedia, trackMedia } from '../test/support/media';
+import { CLK_TCK, ticksBetween, ticksOf, treePssKb, treeTicks } from './support/proc';
 import {
   CastbridgeProcess,
   freePort,
@@ -71,7 +70,6 @@ const FPS = 30;
 const LIVE_TIMEOUT_MS = 30_000;
 /** A sink recording of this size holds a video frame, not only FLV and codec headers. */
 const VIDEO_BYTES_MIN = 1024;
-const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
 const SOURCE = join(tmpdir(), 'castbridge-bench-720p30-3M-g60-60s.flv');
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -86,99 +84,6 @@ async function cleanupAll(): Promise<void> {
     await fn().catch((e: Error) => console.error(`cleanup: ${e.message}`));
   }
   await stopAllMedia();
-}
-
-// ---------------------------------------------------------------- /proc
-
-interface ProcStat {
-  ppid: number;
-  ticks: number;
-  childTicks: number;
-}
-
-function procStat(pid: number): ProcStat | null {
-  try {
-    const raw = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const f = raw.slice(raw.lastIndexOf(')') + 2).split(' ');
-    return {
-      ppid: Number(f[1]),
-      ticks: Number(f[11]) + Number(f[12]),
-      childTicks: Number(f[13]) + Number(f[14]),
-    };
-  } catch {
-    return null;
-  }
-}
-
-/** The process and all its descendants. */
-function processTree(root: number): number[] {
-  const parents = new Map<number, number[]>();
-  for (const e of readdirNumeric('/proc')) {
-    const s = procStat(e);
-    if (!s) continue;
-    const list = parents.get(s.ppid) ?? [];
-    list.push(e);
-    parents.set(s.ppid, list);
-  }
-  const out: number[] = [];
-  const stack = [root];
-  while (stack.length) {
-    const p = stack.pop()!;
-    out.push(p);
-    stack.push(...(parents.get(p) ?? []));
-  }
-  return out;
-}
-
-function readdirNumeric(dir: string): number[] {
-  return readdirSync(dir)
-    .filter((n) => /^\d+$/.test(n))
-    .map(Number);
-}
-
-/** CPU ticks per pid of the tree, plus the root's reaped-children ticks. */
-function treeTicks(root: number): { perPid: Map<number, number>; reaped: number } {
-  const perPid = new Map<number, number>();
-  let reaped = 0;
-  for (const pid of processTree(root)) {
-    const s = procStat(pid);
-    if (!s) continue;
-    perPid.set(pid, s.ticks);
-    if (pid === root) reaped = s.childTicks;
-  }
-  return { perPid, reaped };
-}
-
-function ticksBetween(
-  a: { perPid: Map<number, number>; reaped: number },
-  b: { perPid: Map<number, number>; reaped: number },
-): number {
-  let t = b.reaped - a.reaped;
-  for (const [pid, ticks] of b.perPid) t += ticks - (a.perPid.get(pid) ?? 0);
-  return t;
-}
-
-/** PSS (kB) of the process and its descendants. */
-function treePssKb(root: number): number {
-  let kb = 0;
-  for (const pid of processTree(root)) {
-    try {
-      const m = /^Pss:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'));
-      kb += Number(m?.[1] ?? 0);
-    } catch {
-      // exited meanwhile
-    }
-  }
-  return kb;
-}
-
-function ticksOf(pids: number[]): Map<number, number> {
-  const m = new Map<number, number>();
-  for (const p of pids) {
-    const s = procStat(p);
-    if (s) m.set(p, s.ticks);
-  }
-  return m;
 }
 
 // ---------------------------------------------------------------- media
@@ -832,8 +737,7 @@ async function main(): Promise<void> {
   const args = process.argv.slice(2).map(Number);
   const ns = args.length ? args : [1, 10, 50];
   if (ns.some((n) => !Number.isInteger(n) || n < 1)) throw new Error('N must be positive integers');
-  if (!existsSync(join(ROOT, 'dist/src/main.js')))
-    throw new Error('run `npm run build` first');
+  if (!existsSync(join(ROOT, 'dist/src/main.js'))) throw new Error('run `npm run build` first');
   const started = Date.now();
   await ensureSource();
   const sink = await startNginx('sink', '', true);

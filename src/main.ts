@@ -1,4 +1,5 @@
 import { INestApplication, Logger } from '@nestjs/common';
+import { redactText } from './common/redact';
 import { ConfigValidationError, loadConfigFromProcess, type AppConfig } from '../config/env.schema';
 import { createApp } from './bootstrap';
 
@@ -31,6 +32,30 @@ function installShutdown(app: INestApplication, logger: Logger): void {
   process.on('SIGINT', stop);
 }
 
+/** Exit code after an exception nothing handled (EX_SOFTWARE). */
+const CRASH_EXIT_CODE = 70;
+
+/**
+ * What the process does on a truly unexpected exception (one no connection, job or
+ * request handler contained): log it once, redacted, and exit at once with 70. Its
+ * state can no longer be trusted, and nothing needs it: rows and jobs are durable, a
+ * dead worker's relay jobs are taken over by another within seconds (4 s locks), its
+ * ffmpegs end with it (stdin EOF and the exit hook), its live sessions are ended by the
+ * orphan sweep and creators reconnect. A supervisor (systemd, Kubernetes, compose
+ * `restart:`) starts it again. Peer input never gets here: see src/media/.
+ */
+function installCrashHandler(logger: Logger): void {
+  const crash = (kind: string) => (err: unknown) => {
+    const e = err as Error;
+    logger.fatal(
+      redactText(`${kind}: ${e?.name ?? 'Error'}: ${e?.message ?? String(err)}\n${e?.stack ?? ''}`),
+    );
+    process.exit(CRASH_EXIT_CODE);
+  };
+  process.on('uncaughtException', crash('uncaught exception'));
+  process.on('unhandledRejection', crash('unhandled promise rejection'));
+}
+
 async function main(): Promise<void> {
   let config: AppConfig;
   try {
@@ -42,8 +67,9 @@ async function main(): Promise<void> {
     }
     throw err;
   }
-  const app = await createApp(config);
   const logger = new Logger('Castbridge');
+  installCrashHandler(logger);
+  const app = await createApp(config);
   if (config.encryptionKeysAreDevelopmentDefault) {
     const msg =
       'ENCRYPTION_KEYS is not set: using the public development key. Never use it for real data.';
