@@ -228,23 +228,8 @@ export function loadConfig(env: Env): AppConfig {
 
   const mediaDir = str('MEDIA_DIR', './var/media');
 
-  // Production refuses what only suits a development machine (never echoing a value).
-  const nodeEnv = str('NODE_ENV', 'development');
-  if (nodeEnv === 'production') {
-    if (encryptionRaw === DEVELOPMENT_ENCRYPTION_KEY) {
-      problems.push(
-        'ENCRYPTION_KEYS must be set with NODE_ENV=production (the development key is public)',
-      );
-    }
-    const adminToken = optional('ADMIN_TOKEN');
-    const adminWeak = adminToken === null ? null : weakSecretReason(adminToken);
-    if (adminWeak) problems.push(`ADMIN_TOKEN ${adminWeak} (NODE_ENV=production)`);
-    const opsWeak = opsPassword === null ? null : weakSecretReason(opsPassword);
-    if (opsWeak) problems.push(`OPS_PASSWORD ${opsWeak} (NODE_ENV=production)`);
-  }
-
   const config: AppConfig = {
-    nodeEnv,
+    nodeEnv: str('NODE_ENV', 'development'),
     port: int('PORT', 3000, 0, 65535),
     host: str('HOST', '0.0.0.0'),
     publicBaseUrl: url('PUBLIC_BASE_URL', 'http://localhost:3000', ['http:', 'https:']).replace(
@@ -290,6 +275,18 @@ export function loadConfig(env: Env): AppConfig {
     },
     logLevel,
   };
+  // Production refuses what only suits a development machine (never echoing a value).
+  if (config.nodeEnv === 'production') {
+    if (config.encryptionKeysAreDevelopmentDefault) {
+      problems.push(
+        'ENCRYPTION_KEYS must be set with NODE_ENV=production (the development key is public)',
+      );
+    }
+    const adminWeak = config.adminToken === null ? null : weakSecretReason(config.adminToken);
+    if (adminWeak) problems.push(`ADMIN_TOKEN ${adminWeak} (NODE_ENV=production)`);
+    const opsWeak = opsPassword === null ? null : weakSecretReason(opsPassword);
+    if (opsWeak) problems.push(`OPS_PASSWORD ${opsWeak} (NODE_ENV=production)`);
+  }
   if (problems.length > 0) throw new ConfigValidationError(problems);
   return config;
 }
