@@ -6,6 +6,17 @@ import {
   weakSecretReason,
 } from './env.schema';
 
+/** The problems loadConfig names for `env` ([] when it loads). */
+function problemsOf(env: Record<string, string>): string[] {
+  try {
+    loadConfig(env);
+    return [];
+  } catch (e) {
+    if (!(e instanceof ConfigValidationError)) throw e;
+    return e.problems;
+  }
+}
+
 describe('loadConfig', () => {
   it('starts with no variable set, on the documented defaults', () => {
     const c = loadConfig({});
@@ -134,55 +145,38 @@ describe('limits', () => {
     expect(c.limits).toEqual({ destinationsPerChannel: 3, transcodesPerPartner: 0 });
   });
   it('refuses values that are not non-negative integers, naming each variable', () => {
-    let error: unknown;
-    try {
-      loadConfig({
-        RATE_LIMIT_PER_MINUTE: '-1',
-        MAX_DESTINATIONS_PER_CHANNEL: '0',
-        MAX_TRANSCODES_PER_PARTNER: 'many',
-      });
-    } catch (e) {
-      error = e;
-    }
-    expect(error).toBeInstanceOf(ConfigValidationError);
-    const problems = (error as ConfigValidationError).problems;
-    expect(problems).toHaveLength(3);
-    for (const name of [
-      'RATE_LIMIT_PER_MINUTE',
-      'MAX_DESTINATIONS_PER_CHANNEL',
-      'MAX_TRANSCODES_PER_PARTNER',
-    ]) {
-      expect(problems.join('\n')).toContain(name);
-    }
+    const problems = problemsOf({
+      RATE_LIMIT_PER_MINUTE: '-1',
+      MAX_DESTINATIONS_PER_CHANNEL: '0',
+      MAX_TRANSCODES_PER_PARTNER: 'many',
+    });
+    expect(problems).toEqual([
+      expect.stringContaining('RATE_LIMIT_PER_MINUTE'),
+      expect.stringContaining('MAX_DESTINATIONS_PER_CHANNEL'),
+      expect.stringContaining('MAX_TRANSCODES_PER_PARTNER'),
+    ]);
   });
 });
 
 describe('production posture (NODE_ENV=production)', () => {
   const key = `prod:${Buffer.alloc(32, 5).toString('base64')}`;
   const strong = 'q7Vb2kP9xL4mN8rT1wZ6yC3d';
-  const problemsOf = (env: Record<string, string>): string[] => {
-    try {
-      loadConfig({ NODE_ENV: 'production', ...env });
-      return [];
-    } catch (e) {
-      return (e as ConfigValidationError).problems;
-    }
-  };
+  const prod = (env: Record<string, string>) => problemsOf({ NODE_ENV: 'production', ...env });
 
   it('starts with a real key and strong secrets', () => {
     expect(
-      problemsOf({
+      prod({
         ENCRYPTION_KEYS: key,
         ADMIN_TOKEN: strong,
         OPS_USER: 'ops',
         OPS_PASSWORD: strong,
       }),
     ).toEqual([]);
-    expect(problemsOf({ ENCRYPTION_KEYS: key })).toEqual([]); // admin API and dashboard off
+    expect(prod({ ENCRYPTION_KEYS: key })).toEqual([]); // admin API and dashboard off
   });
 
   it('refuses the development encryption key', () => {
-    expect(problemsOf({})).toEqual([expect.stringContaining('ENCRYPTION_KEYS must be set')]);
+    expect(prod({})).toEqual([expect.stringContaining('ENCRYPTION_KEYS must be set')]);
   });
 
   it.each([
@@ -196,7 +190,7 @@ describe('production posture (NODE_ENV=production)', () => {
     'short-but-random-9f3',
     'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa',
   ])('refuses ADMIN_TOKEN and OPS_PASSWORD %p, without echoing it', (weak) => {
-    const problems = problemsOf({
+    const problems = prod({
       ENCRYPTION_KEYS: key,
       ADMIN_TOKEN: weak,
       OPS_USER: 'ops',
