@@ -8,8 +8,9 @@ describe('rate-limit trackers', () => {
     expect(tracker).toBe(`apiKey:${createHash('sha256').update(key).digest('hex')}`);
     expect(tracker).not.toContain('cbk_');
   });
-  it('track an address, IPv6 by its /64', () => {
+  it('track an address, IPv6 by its /64, an IPv4-mapped one as IPv4 (a server bound to ::)', () => {
     expect(addressTracker({ ip: '127.0.0.2' })).toBe('address:127.0.0.2');
+    expect(addressTracker({ ip: '::ffff:203.0.113.9' })).toBe('address:203.0.113.9');
     expect(addressTracker({ ip: '2001:db8:1:2:3:4:5:6' })).toBe(
       addressTracker({ ip: '2001:db8:1:2:ffff::1' }),
     );
