@@ -1,4 +1,21 @@
-import { ConfigValidationError, loadConfig, parseDuration, resolveFfmpegPath } from './env.schema';
+import {
+  ConfigValidationError,
+  loadConfig,
+  parseDuration,
+  resolveFfmpegPath,
+  weakSecretReason,
+} from './env.schema';
+
+/** The problems loadConfig names for `env` ([] when it loads). */
+function problemsOf(env: Record<string, string>): string[] {
+  try {
+    loadConfig(env);
+    return [];
+  } catch (e) {
+    if (!(e instanceof ConfigValidationError)) throw e;
+    return e.problems;
+  }
+}
 
 describe('loadConfig', () => {
   it('starts with no variable set, on the documented defaults', () => {
@@ -138,4 +155,95 @@ describe('resolveFfmpegPath', () => {
     const p = resolveFfmpegPath({});
     expect(p === 'ffmpeg' || p.includes('ffmpeg-static')).toBe(true);
   });
+});
+
+describe('limits', () => {
+  it('default to 600 requests a minute, 50 destinations a channel, 8 transcodes a partner', () => {
+    const c = loadConfig({});
+    expect(c.rateLimitPerMinute).toBe(600);
+    expect(c.limits).toEqual({ destinationsPerChannel: 50, transcodesPerPartner: 8 });
+  });
+  it('are read from the environment (0 turns the rate limit off)', () => {
+    const c = loadConfig({
+      RATE_LIMIT_PER_MINUTE: '0',
+      MAX_DESTINATIONS_PER_CHANNEL: '3',
+      MAX_TRANSCODES_PER_PARTNER: '0',
+    });
+    expect(c.rateLimitPerMinute).toBe(0);
+    expect(c.limits).toEqual({ destinationsPerChannel: 3, transcodesPerPartner: 0 });
+  });
+  it('refuses values that are not non-negative integers, naming each variable', () => {
+    const problems = problemsOf({
+      RATE_LIMIT_PER_MINUTE: '-1',
+      MAX_DESTINATIONS_PER_CHANNEL: '0',
+      MAX_TRANSCODES_PER_PARTNER: 'many',
+    });
+    expect(problems).toEqual([
+      expect.stringContaining('RATE_LIMIT_PER_MINUTE'),
+      expect.stringContaining('MAX_DESTINATIONS_PER_CHANNEL'),
+      expect.stringContaining('MAX_TRANSCODES_PER_PARTNER'),
+    ]);
+  });
+});
+
+describe('production posture (NODE_ENV=production)', () => {
+  const key = `prod:${Buffer.alloc(32, 5).toString('base64')}`;
+  const strong = 'q7Vb2kP9xL4mN8rT1wZ6yC3d';
+  const prod = (env: Record<string, string>) => problemsOf({ NODE_ENV: 'production', ...env });
+
+  it('starts with a real key and strong secrets', () => {
+    expect(
+      prod({
+        ENCRYPTION_KEYS: key,
+        ADMIN_TOKEN: strong,
+        OPS_USER: 'ops',
+        OPS_PASSWORD: strong,
+      }),
+    ).toEqual([]);
+    expect(prod({ ENCRYPTION_KEYS: key })).toEqual([]); // admin API and dashboard off
+  });
+
+  it('refuses the development encryption key', () => {
+    expect(prod({})).toEqual([expect.stringContaining('ENCRYPTION_KEYS must be set')]);
+  });
+
+  it.each([
+    'change-me',
+    'CHANGE-ME',
+    'admin',
+    'secret',
+    'password',
+    'dev-admin',
+    'test-admin-token-0123456789',
+    'short-but-random-9f3',
+    'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa',
+  ])('refuses ADMIN_TOKEN and OPS_PASSWORD %p, without echoing it', (weak) => {
+    const problems = prod({
+      ENCRYPTION_KEYS: key,
+      ADMIN_TOKEN: weak,
+      OPS_USER: 'ops',
+      OPS_PASSWORD: weak,
+    });
+    expect(problems).toEqual([
+      expect.stringMatching(/^ADMIN_TOKEN /),
+      expect.stringMatching(/^OPS_PASSWORD /),
+    ]);
+    expect(problems.join('\n')).not.toContain(weak);
+  });
+
+  it('leaves development alone', () => {
+    expect(() =>
+      loadConfig({ ADMIN_TOKEN: 'dev-admin', OPS_USER: 'o', OPS_PASSWORD: 'p' }),
+    ).not.toThrow();
+  });
+});
+
+describe('weakSecretReason', () => {
+  it.each([
+    ['admin', 'well-known'],
+    ['x'.repeat(23), 'shorter than 24'],
+    ['abababababababababababab', 'distinct'],
+  ])('%p %s', (value, why) => expect(weakSecretReason(value)).toContain(why));
+  it('accepts a long random value', () =>
+    expect(weakSecretReason('Zx8-Lq2vR9tK4mB7nW1cF6hJ')).toBeNull());
 });

@@ -57,6 +57,10 @@ export interface AppConfig {
   reconcileIntervalMs: number;
   /** First retry delay of an outbound webhook delivery; later ones grow from it. */
   webhookRetryBaseMs: number;
+  /** API requests per minute per API key and per client address; 0 = not limited. */
+  rateLimitPerMinute: number;
+  /** Caps per partner (409 LIMIT_REACHED). */
+  limits: { destinationsPerChannel: number; transcodesPerPartner: number };
   logLevel: string;
 }
 
@@ -73,6 +77,38 @@ const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'
 const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 
 type Env = Record<string, string | undefined>;
+
+/** Shortest ADMIN_TOKEN / OPS_PASSWORD accepted with NODE_ENV=production. */
+export const MIN_PRODUCTION_SECRET_LENGTH = 24;
+
+/**
+ * Values that are public (placeholders, examples, the tests' token): refused as
+ * ADMIN_TOKEN or OPS_PASSWORD in production whatever their length. Compared lowercased.
+ */
+const WELL_KNOWN_SECRETS = new Set([
+  'change-me',
+  'changeme',
+  'admin',
+  'administrator',
+  'secret',
+  'password',
+  'passw0rd',
+  'dev-admin',
+  'test',
+  'castbridge',
+  'test-admin-token-0123456789',
+  'change-me-to-a-long-random-value',
+]);
+
+/** Why a secret is too weak for production, or null. Never includes the value. */
+export function weakSecretReason(value: string): string | null {
+  if (WELL_KNOWN_SECRETS.has(value.trim().toLowerCase())) return 'is a well-known value';
+  if (value.length < MIN_PRODUCTION_SECRET_LENGTH) {
+    return `is shorter than ${MIN_PRODUCTION_SECRET_LENGTH} characters`;
+  }
+  if (new Set(value).size < 6) return 'repeats too few distinct characters';
+  return null;
+}
 
 export function resolveFfmpegPath(env: Env): string {
   if (env.FFMPEG_PATH) return env.FFMPEG_PATH;
@@ -271,8 +307,25 @@ export function loadConfig(env: Env): AppConfig {
     },
     reconcileIntervalMs: reconcileIntervalMs ?? 15 * 60_000,
     webhookRetryBaseMs: webhookRetryBaseMs ?? 5000,
+    rateLimitPerMinute: int('RATE_LIMIT_PER_MINUTE', 600, 0, 1_000_000),
+    limits: {
+      destinationsPerChannel: int('MAX_DESTINATIONS_PER_CHANNEL', 50, 1, 10_000),
+      transcodesPerPartner: int('MAX_TRANSCODES_PER_PARTNER', 8, 0, 10_000),
+    },
     logLevel,
   };
+  // Production refuses what only suits a development machine (never echoing a value).
+  if (config.nodeEnv === 'production') {
+    if (config.encryptionKeysAreDevelopmentDefault) {
+      problems.push(
+        'ENCRYPTION_KEYS must be set with NODE_ENV=production (the development key is public)',
+      );
+    }
+    const adminWeak = config.adminToken === null ? null : weakSecretReason(config.adminToken);
+    if (adminWeak) problems.push(`ADMIN_TOKEN ${adminWeak} (NODE_ENV=production)`);
+    const opsWeak = opsPassword === null ? null : weakSecretReason(opsPassword);
+    if (opsWeak) problems.push(`OPS_PASSWORD ${opsWeak} (NODE_ENV=production)`);
+  }
   if (problems.length > 0) throw new ConfigValidationError(problems);
   return config;
 }

@@ -8,6 +8,7 @@ import { ChannelsModule } from './channels/channels.module';
 import { AppConfigModule } from './common/app-config';
 import { CryptoModule } from './common/crypto.module';
 import { loggerParams } from './common/logging';
+import { RateLimitModule } from './common/rate-limit.module';
 import { DatabaseModule } from './database/database.module';
 import { DestinationsHttpModule, DestinationsModule } from './destinations/destinations.module';
 import { IngestServerModule, SessionsHttpModule, SessionsModule } from './ingest/ingest.module';
@@ -77,6 +78,7 @@ export class AppModule {
         CatalogHttpModule,
         OrdersHttpModule,
       );
+      if (config.rateLimitPerMinute > 0) imports.push(RateLimitModule);
     }
     if (config.roles.has('worker')) {
       imports.push(

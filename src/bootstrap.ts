@@ -8,6 +8,7 @@ import { AppModule } from './app.module';
 import { bodyParserErrorTranslator, HttpExceptionFilter } from './common/http-exception.filter';
 import { MAX_BODY_BYTES } from './common/http-limits';
 import { requestIdMiddleware } from './common/logging';
+import { storableTextMiddleware } from './common/storable-text';
 import { createValidationPipe } from './common/validation';
 import { prepareDatabase } from './database/prepare-database';
 import { MetricsService } from './ops/metrics.service';
@@ -23,7 +24,7 @@ export async function createApp(config: AppConfig): Promise<NestExpressApplicati
   });
   app.useLogger(app.get(Logger));
   // Order matters: request id and metrics first (they see every response), then parsers,
-  // then the translation of their errors.
+  // then the translation of their errors, then text Postgres could not store (any route).
   app.use(requestIdMiddleware);
   app.use(app.get(MetricsService).httpMiddleware());
   // Inbound store webhooks (POST /webhooks/<provider>) never get here: StoreWebhooksRoute
@@ -31,6 +32,7 @@ export async function createApp(config: AppConfig): Promise<NestExpressApplicati
   app.useBodyParser('json', { limit: MAX_BODY_BYTES });
   app.useBodyParser('urlencoded', { limit: MAX_BODY_BYTES, extended: false });
   app.use(bodyParserErrorTranslator);
+  app.use(storableTextMiddleware);
   app.set('trust proxy', false);
   app.disable('x-powered-by');
   app.useGlobalPipes(createValidationPipe());

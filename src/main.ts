@@ -70,11 +70,11 @@ async function main(): Promise<void> {
   const logger = new Logger('Castbridge');
   installCrashHandler(logger);
   const app = await createApp(config);
+  // (With NODE_ENV=production the configuration refuses the development key.)
   if (config.encryptionKeysAreDevelopmentDefault) {
-    const msg =
-      'ENCRYPTION_KEYS is not set: using the public development key. Never use it for real data.';
-    if (config.nodeEnv === 'production') logger.error(msg);
-    else logger.warn(msg);
+    logger.warn(
+      'ENCRYPTION_KEYS is not set: using the public development key. Never use it for real data.',
+    );
   }
   installShutdown(app, logger);
   await app.listen(config.port, config.host);

@@ -1,5 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsNotEmpty, IsOptional, IsString, IsUUID, MaxLength, ValidateIf } from 'class-validator';
+import { IsOmittable } from '../common/validation';
 
 export class CreateChannelDto {
   @ApiProperty({ maxLength: 200 })
@@ -16,7 +17,7 @@ export class CreateChannelDto {
 
 export class UpdateChannelDto {
   @ApiPropertyOptional({ maxLength: 200 })
-  @IsOptional()
+  @IsOmittable()
   @IsString()
   @IsNotEmpty()
   @MaxLength(200)

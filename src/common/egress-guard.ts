@@ -1,4 +1,4 @@
-import { lookup as dnsLookup } from 'node:dns';
+import { lookup as dnsLookup, type LookupAddress, type LookupAllOptions } from 'node:dns';
 import type { LookupFunction } from 'node:net';
 import ipaddr from 'ipaddr.js';
 import { AppError } from './errors';
@@ -21,9 +21,31 @@ const METADATA_ADDRESSES = new Set([
   'fd00:ec2::254',
 ]);
 
+/** What a refusal says about the setting that would allow it. */
+export const PRIVATE_NETWORKS_HINT =
+  'set EGRESS_ALLOW_PRIVATE_NETWORKS=true to allow private addresses (development only)';
+
+/** How long a DNS answer may take, on write and at connect time. */
+export const DNS_TIMEOUT_MS = 5000;
+
+/**
+ * `dns.lookup` with `all: true`: the resolver the guard asks (injectable for tests).
+ * Node's own lookup cannot be cancelled, so the guard stops waiting instead.
+ */
+export type DnsLookupAll = (
+  hostname: string,
+  options: LookupAllOptions,
+  callback: (err: NodeJS.ErrnoException | null, addresses: LookupAddress[]) => void,
+) => void;
+
 export class EgressDeniedError extends Error {
-  constructor(message: string) {
-    super(message);
+  constructor(
+    message: string,
+    /** `private`: the host is on a refused address; `dns`: it did not resolve (in time). */
+    public readonly reason: 'private' | 'dns' = 'private',
+    cause?: Error,
+  ) {
+    super(message, { cause });
     this.name = 'EgressDeniedError';
   }
 }
@@ -43,6 +65,52 @@ export function privateAddressReason(address: string): string | null {
 
 export interface EgressPolicy {
   allowPrivateNetworks: boolean;
+  /** The resolver (default: `dns.lookup`); tests inject one. */
+  lookup?: DnsLookupAll;
+  /** Default DNS_TIMEOUT_MS. */
+  dnsTimeoutMs?: number;
+}
+
+/** Every address of `host`, or an EgressDeniedError when it does not resolve in time. */
+function resolveAll(
+  host: string,
+  options: LookupAllOptions,
+  policy: EgressPolicy,
+): Promise<LookupAddress[]> {
+  const lookup = policy.lookup ?? (dnsLookup as DnsLookupAll);
+  const timeoutMs = policy.dnsTimeoutMs ?? DNS_TIMEOUT_MS;
+  return new Promise((resolve, reject) => {
+    let settled = false;
+    const timer = setTimeout(() => {
+      settled = true;
+      reject(
+        new EgressDeniedError(`host ${host} did not resolve within ${timeoutMs / 1000} s`, 'dns'),
+      );
+    }, timeoutMs);
+    timer.unref();
+    lookup(host, { ...options, all: true }, (err, list) => {
+      if (settled) return; // answered after the timeout: already refused
+      settled = true;
+      clearTimeout(timer);
+      if (err || !list?.length) {
+        reject(new EgressDeniedError(`host ${host} does not resolve`, 'dns', err ?? undefined));
+      } else resolve(list);
+    });
+  });
+}
+
+/** The refusal of the first non-public address in `list`, or null. */
+function refusalOf(host: string, list: string[]): EgressDeniedError | null {
+  for (const a of list) {
+    const reason = privateAddressReason(a);
+    if (reason) {
+      return new EgressDeniedError(
+        `host ${host} resolves to ${reason}; private, loopback and link-local addresses ` +
+          `are not allowed; ${PRIVATE_NETWORKS_HINT}`,
+      );
+    }
+  }
+  return null;
 }
 
 /** Resolves a host and refuses it when any of its addresses is not public. */
@@ -51,17 +119,9 @@ export async function assertHostAllowed(host: string, policy: EgressPolicy): Pro
   const bare = host.replace(/^\[|\]$/g, '');
   const addresses = ipaddr.isValid(bare)
     ? [bare]
-    : await new Promise<string[]>((resolve, reject) =>
-        dnsLookup(bare, { all: true, verbatim: true }, (err, list) =>
-          err
-            ? reject(new EgressDeniedError(`host ${bare} does not resolve`))
-            : resolve(list.map((a) => a.address)),
-        ),
-      );
-  for (const a of addresses) {
-    const reason = privateAddressReason(a);
-    if (reason) throw new EgressDeniedError(`host ${bare} resolves to ${reason}`);
-  }
+    : (await resolveAll(bare, { all: true, verbatim: true }, policy)).map((a) => a.address);
+  const refusal = refusalOf(bare, addresses);
+  if (refusal) throw refusal;
 }
 
 /**
@@ -90,12 +150,7 @@ export async function assertUrlAllowed(
   try {
     await assertHostAllowed(url.hostname, policy);
   } catch (err) {
-    if (err instanceof EgressDeniedError) {
-      throw AppError.validation(
-        field,
-        `${err.message}; private, loopback and link-local addresses are not allowed`,
-      );
-    }
+    if (err instanceof EgressDeniedError) throw AppError.validation(field, err.message);
     throw err;
   }
   return url;
@@ -107,19 +162,21 @@ export async function assertUrlAllowed(
  */
 export function guardedLookup(policy: EgressPolicy): LookupFunction {
   return (hostname, options, callback) => {
-    dnsLookup(hostname, { ...options, all: true }, (err, addresses) => {
-      if (err) return callback(err, '', 0);
-      const list = addresses as unknown as Array<{ address: string; family: number }>;
-      if (!policy.allowPrivateNetworks) {
-        for (const a of list) {
-          const reason = privateAddressReason(a.address);
-          if (reason)
-            return callback(new EgressDeniedError(`host ${hostname} resolves to ${reason}`), '', 0);
-        }
-      }
-      if ((options as { all?: boolean }).all)
-        return (callback as unknown as (e: null, a: typeof list) => void)(null, list);
-      return callback(null, list[0].address, list[0].family);
-    });
+    resolveAll(hostname, options as LookupAllOptions, policy).then(
+      (list) => {
+        const refusal = policy.allowPrivateNetworks
+          ? null
+          : refusalOf(
+              hostname,
+              list.map((a) => a.address),
+            );
+        if (refusal) return callback(refusal, '', 0);
+        if ((options as { all?: boolean }).all)
+          return (callback as unknown as (e: null, a: typeof list) => void)(null, list);
+        return callback(null, list[0].address, list[0].family);
+      },
+      // A resolver error is passed on as it was (ENOTFOUND…); a timeout is ours.
+      (err: Error) => callback((err.cause ?? err) as NodeJS.ErrnoException, '', 0),
+    );
   };
 }

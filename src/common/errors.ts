@@ -7,9 +7,13 @@ export enum ErrorCode {
   Forbidden = 'FORBIDDEN',
   NotFound = 'NOT_FOUND',
   Conflict = 'CONFLICT',
+  /** A cap per partner (API.md "Errors"): destinations per channel, transcodes per partner. */
+  LimitReached = 'LIMIT_REACHED',
   PayloadTooLarge = 'PAYLOAD_TOO_LARGE',
   UnsupportedMediaType = 'UNSUPPORTED_MEDIA_TYPE',
   TooManyRequests = 'TOO_MANY_REQUESTS',
+  /** RATE_LIMIT_PER_MINUTE exceeded (API.md "Errors"), with a Retry-After header. */
+  RateLimited = 'RATE_LIMITED',
   ServiceUnavailable = 'SERVICE_UNAVAILABLE',
   Internal = 'INTERNAL',
 }
@@ -20,9 +24,11 @@ export const STATUS_OF: Record<ErrorCode, HttpStatus> = {
   [ErrorCode.Forbidden]: HttpStatus.FORBIDDEN,
   [ErrorCode.NotFound]: HttpStatus.NOT_FOUND,
   [ErrorCode.Conflict]: HttpStatus.CONFLICT,
+  [ErrorCode.LimitReached]: HttpStatus.CONFLICT,
   [ErrorCode.PayloadTooLarge]: HttpStatus.PAYLOAD_TOO_LARGE,
   [ErrorCode.UnsupportedMediaType]: HttpStatus.UNSUPPORTED_MEDIA_TYPE,
   [ErrorCode.TooManyRequests]: HttpStatus.TOO_MANY_REQUESTS,
+  [ErrorCode.RateLimited]: HttpStatus.TOO_MANY_REQUESTS,
   [ErrorCode.ServiceUnavailable]: HttpStatus.SERVICE_UNAVAILABLE,
   [ErrorCode.Internal]: HttpStatus.INTERNAL_SERVER_ERROR,
 };
@@ -54,6 +60,11 @@ export class AppError extends Error {
   /** 413: a request body over the limit (body-parser's and the raw-body reader's). */
   static bodyTooLarge(): AppError {
     return AppError.field(ErrorCode.PayloadTooLarge, 'body', 'request body is too large');
+  }
+
+  /** 409: a cap per partner; `details` names the cap (`destinationsPerChannel`…). */
+  static limitReached(cap: string, message: string): AppError {
+    return AppError.field(ErrorCode.LimitReached, cap, message);
   }
 
   /** An error about one field: `field: message`, with the field in `details`. */

@@ -34,6 +34,17 @@ export function fromBodyParser(err: unknown): AppError | null {
     case 'charset.unsupported':
       return AppError.field(ErrorCode.UnsupportedMediaType, 'body', 'unsupported encoding');
     default:
+      // Its other refusals (a body that is not the gzip/deflate it claims, an aborted or
+      // short body) are http-errors with a 4xx status and no `type` of their own.
+      if (
+        !(err instanceof HttpException) &&
+        (err as { expose?: unknown })?.expose === true &&
+        typeof e?.status === 'number' &&
+        e.status >= 400 &&
+        e.status < 500
+      ) {
+        return AppError.validation('body', 'request body could not be read');
+      }
       return null;
   }
 }

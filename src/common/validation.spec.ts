@@ -1,5 +1,6 @@
-import { ValidationError } from 'class-validator';
-import { flattenValidationErrors } from './validation';
+import { IsString, ValidationError } from 'class-validator';
+import type { AppError } from './errors';
+import { createValidationPipe, flattenValidationErrors, IsOmittable } from './validation';
 
 describe('flattenValidationErrors', () => {
   it('names nested and array fields with a path', () => {
@@ -19,4 +20,25 @@ describe('flattenValidationErrors', () => {
       { field: 'lineItems[0].quantity', message: 'quantity must not be less than 1' },
     ]);
   });
+});
+
+describe('IsOmittable', () => {
+  class Patch {
+    @IsOmittable()
+    @IsString()
+    name?: string;
+  }
+  const check = async (body: unknown) => {
+    try {
+      await createValidationPipe().transform(body, { type: 'body', metatype: Patch });
+      return null;
+    } catch (e) {
+      return (e as AppError).details;
+    }
+  };
+  it('lets the field be left out', async () => expect(await check({})).toBeNull());
+  it('refuses null, unlike IsOptional', async () =>
+    expect(await check({ name: null })).toEqual([
+      { field: 'name', message: 'name must be a string' },
+    ]));
 });

@@ -1,6 +1,15 @@
 import { ValidationPipe } from '@nestjs/common';
-import type { ValidationError } from 'class-validator';
+import { ValidateIf, type ValidationError, type ValidationOptions } from 'class-validator';
 import { AppError, ErrorCode, FieldProblem } from './errors';
+
+/**
+ * A field that may be left out but is not nullable: unlike `@IsOptional()`, `null` is
+ * validated (and refused by the field's other rules) instead of reaching the service,
+ * which would store it in a NOT NULL column (a 500).
+ */
+export function IsOmittable(options?: ValidationOptions): PropertyDecorator {
+  return ValidateIf((_, value) => value !== undefined, options);
+}
 
 /** Flattens nested class-validator errors into `{field: "a.b[0].c", message}`. */
 export function flattenValidationErrors(errors: ValidationError[], parent = ''): FieldProblem[] {

@@ -11,6 +11,7 @@ import {
   ValidateIf,
 } from 'class-validator';
 import { DESTINATION_KINDS, DestinationKind } from './destination.entity';
+import { IsOmittable } from '../common/validation';
 
 const PROFILE_SCHEMA = {
   oneOf: [
@@ -73,14 +74,14 @@ export class CreateDestinationDto {
 
 export class UpdateDestinationDto {
   @ApiPropertyOptional({ maxLength: 200 })
-  @IsOptional()
+  @IsOmittable()
   @IsString()
   @IsNotEmpty()
   @MaxLength(200)
   name?: string;
 
   @ApiPropertyOptional({ maxLength: 2048 })
-  @IsOptional()
+  @IsOmittable()
   @IsString()
   @MaxLength(2048)
   url?: string;
@@ -99,7 +100,7 @@ export class UpdateDestinationDto {
   streamKey?: string | null;
 
   @ApiPropertyOptional()
-  @IsOptional()
+  @IsOmittable()
   @IsBoolean()
   enabled?: boolean;
 

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
-import { DataSource, In, Repository } from 'typeorm';
+import { DataSource, EntityManager, In, Repository } from 'typeorm';
 import type { AppConfig } from '../../config/env.schema';
 import { APP_CONFIG } from '../common/app-config';
 import { assertUrlAllowed } from '../common/egress-guard';
@@ -10,7 +10,7 @@ import { SecretBox } from '../common/secret-box';
 import { secretHint } from '../common/secrets';
 import { ChannelsService } from '../channels/channels.service';
 import { Relay } from '../relay/relay.entity';
-import { Destination } from './destination.entity';
+import { Destination, DestinationKind, TranscodeProfile } from './destination.entity';
 import { CreateDestinationDto, DestinationDto, UpdateDestinationDto } from './destination.dto';
 import { parseProfile } from './transcode-profile';
 
@@ -20,6 +20,18 @@ export const PUSH_SCHEMES = ['rtmp', 'rtmps'];
 export function pushUrl(url: string, streamKey: string | null): string {
   if (!streamKey) return url;
   return `${url.replace(/\/+$/, '')}/${streamKey}`;
+}
+
+/**
+ * Counts toward MAX_TRANSCODES_PER_PARTNER: an enabled push destination (social platform,
+ * partner shop) with a transcode profile, i.e. one that runs an encoder while live.
+ */
+export function countsAsTranscode(d: {
+  kind: DestinationKind;
+  enabled: boolean;
+  profile: TranscodeProfile | null;
+}): boolean {
+  return d.enabled && d.profile !== null && d.kind !== 'brand_site';
 }
 
 @Injectable()
@@ -57,7 +69,12 @@ export class DestinationsService {
       ? (await assertUrlAllowed('url', dto.url, PUSH_SCHEMES, this.egress)).toString()
       : null;
 
+    const enabled = dto.enabled ?? true;
     return this.db.transaction(async (m) => {
+      await this.checkCaps(m, partnerId, {
+        channelId,
+        transcode: countsAsTranscode({ kind: dto.kind, enabled, profile }),
+      });
       const repo = m.getRepository(Destination);
       const row = await repo.save({
         partnerId,
@@ -65,7 +82,7 @@ export class DestinationsService {
         name: dto.name,
         kind: dto.kind,
         url,
-        enabled: dto.enabled ?? true,
+        enabled,
         profile,
         streamKeyKeyId: null,
         streamKeySealed: null,
@@ -118,6 +135,7 @@ export class DestinationsService {
     dto: UpdateDestinationDto,
   ): Promise<Destination> {
     const d = await this.get(partnerId, channelId, id);
+    const wasTranscode = countsAsTranscode(d);
     const problems: Array<{ field: string; message: string }> = [];
     let profile = d.profile;
     if (dto.profile !== undefined) {
@@ -148,7 +166,54 @@ export class DestinationsService {
     d.profile = profile;
     if (dto.streamKey !== undefined) this.setStreamKey(d, dto.streamKey);
     if (mediaChanged) d.configVersion += 1;
-    return this.destinations.save(d);
+    if (!countsAsTranscode(d) || wasTranscode) return this.destinations.save(d);
+    // Enabling a transcoded destination, or giving an enabled one a profile: one more encoder.
+    return this.db.transaction(async (m) => {
+      await this.checkCaps(m, partnerId, { transcode: true, except: d.id });
+      return m.getRepository(Destination).save(d);
+    });
+  }
+
+  /**
+   * The caps of API.md "Errors" (409 LIMIT_REACHED naming the cap), counted under the
+   * partner's row lock so that two concurrent writes cannot both pass. FOR NO KEY UPDATE:
+   * it queues this partner's cap checks behind each other without blocking the inserts
+   * whose foreign keys share-lock the row.
+   */
+  private async checkCaps(
+    m: EntityManager,
+    partnerId: string,
+    caps: { channelId?: string; transcode: boolean; except?: string },
+  ): Promise<void> {
+    const { destinationsPerChannel, transcodesPerPartner } = this.config.limits;
+    await m.query('SELECT 1 FROM partners WHERE id = $1 FOR NO KEY UPDATE', [partnerId]);
+    if (caps.channelId) {
+      const [{ n }] = (await m.query(
+        'SELECT count(*)::int AS n FROM destinations WHERE channel_id = $1',
+        [caps.channelId],
+      )) as Array<{ n: number }>;
+      if (n >= destinationsPerChannel) {
+        throw AppError.limitReached(
+          'destinationsPerChannel',
+          `a channel may have at most ${destinationsPerChannel} destinations`,
+        );
+      }
+    }
+    if (caps.transcode) {
+      const [{ n }] = (await m.query(
+        `SELECT count(*)::int AS n FROM destinations
+          WHERE partner_id = $1 AND enabled AND kind <> 'brand_site'
+            AND profile IS NOT NULL AND profile <> 'null'::jsonb
+            AND ($2::uuid IS NULL OR id <> $2::uuid)`,
+        [partnerId, caps.except ?? null],
+      )) as Array<{ n: number }>;
+      if (n >= transcodesPerPartner) {
+        throw AppError.limitReached(
+          'transcodesPerPartner',
+          `a partner may have at most ${transcodesPerPartner} enabled transcoded destinations`,
+        );
+      }
+    }
   }
 
   async remove(partnerId: string, channelId: string, id: string): Promise<void> {

@@ -27,11 +27,12 @@ export function parseProfile(value: unknown): {
   const problems: Array<{ field: string; message: string }> = [];
   const profile: TranscodeProfile = {};
   for (const [key, v] of Object.entries(value as Record<string, unknown>)) {
-    const limits = PROFILE_LIMITS[key as keyof TranscodeProfile];
-    if (!limits) {
+    // Own properties only: `constructor`, `__proto__`, `toString`… are on every object.
+    if (!Object.hasOwn(PROFILE_LIMITS, key)) {
       problems.push({ field: `profile.${key}`, message: `property ${key} should not exist` });
       continue;
     }
+    const limits = PROFILE_LIMITS[key as keyof TranscodeProfile];
     if (typeof v !== 'number' || !Number.isInteger(v) || v < limits[0] || v > limits[1]) {
       problems.push({
         field: `profile.${key}`,

@@ -13,6 +13,7 @@ import {
 import { PageQuery } from '../common/pagination';
 import { EVENT_TYPES } from './event-types';
 import { DELIVERY_STATUSES, DeliveryStatus } from './webhook-delivery.entity';
+import { IsOmittable } from '../common/validation';
 
 export const ALL_EVENTS = '*';
 const EVENT_CHOICES = [ALL_EVENTS, ...EVENT_TYPES];
@@ -34,13 +35,13 @@ export class CreateWebhookEndpointDto {
 
 export class UpdateWebhookEndpointDto {
   @ApiPropertyOptional({ maxLength: 2000 })
-  @IsOptional()
+  @IsOmittable()
   @IsString()
   @MaxLength(2000)
   url?: string;
 
   @ApiPropertyOptional({ type: [String], enum: EVENT_CHOICES })
-  @IsOptional()
+  @IsOmittable()
   @IsArray()
   @ArrayNotEmpty()
   @ArrayMaxSize(EVENT_CHOICES.length)
@@ -49,7 +50,7 @@ export class UpdateWebhookEndpointDto {
   events?: string[];
 
   @ApiPropertyOptional({ description: 'true re-enables an endpoint that was disabled' })
-  @IsOptional()
+  @IsOmittable()
   @IsBoolean()
   enabled?: boolean;
 }

@@ -1,16 +1,24 @@
-import { Inject, Injectable, OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import Redis from 'ioredis';
 import { DataSource } from 'typeorm';
 import type { AppConfig } from '../../config/env.schema';
 import { APP_CONFIG } from '../common/app-config';
+import { redactText } from '../common/redact';
 import { redisOptions } from '../queues/redis-options';
 import { probeFfmpeg } from './ffmpeg-probe';
 
+/**
+ * A check as `/health/ready` shows it. The probe is unauthenticated, so a failure says
+ * only `timeout` or `unavailable`: driver messages name hosts, ports and users. The cause
+ * goes to the log when a check goes down.
+ */
 export interface CheckResult {
   status: 'up' | 'down';
-  error?: string;
+  error?: 'timeout' | 'unavailable';
 }
+
+class CheckTimeout extends Error {}
 export interface Readiness {
   status: 'ok' | 'error';
   checks: Record<string, CheckResult>;
@@ -20,15 +28,18 @@ function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   return Promise.race([
     p,
     new Promise<T>((_, reject) =>
-      setTimeout(() => reject(new Error(`${what} timed out`)), ms).unref(),
+      setTimeout(() => reject(new CheckTimeout(`${what} timed out`)), ms).unref(),
     ),
   ]);
 }
 
 @Injectable()
 export class HealthService implements OnModuleDestroy {
+  private readonly logger = new Logger('Health');
   private readonly redis: Redis;
   private ffmpegOkAt = 0;
+  /** Checks last seen down: their cause is logged once per outage, not once per probe. */
+  private readonly down = new Set<string>();
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -51,8 +62,16 @@ export class HealthService implements OnModuleDestroy {
       try {
         await withTimeout(fn(), 2000, name);
         checks[name] = { status: 'up' };
+        if (this.down.delete(name)) this.logger.log(`readiness check ${name} is up again`);
       } catch (err) {
-        checks[name] = { status: 'down', error: (err as Error).message };
+        const timedOut = err instanceof CheckTimeout;
+        checks[name] = { status: 'down', error: timedOut ? 'timeout' : 'unavailable' };
+        if (!this.down.has(name)) {
+          this.down.add(name);
+          this.logger.warn(
+            `readiness check ${name} is down: ${redactText(String((err as Error)?.message))}`,
+          );
+        }
       }
     };
     const tasks = [

@@ -10,16 +10,14 @@ import type { Request } from 'express';
 import type { AppConfig } from '../../config/env.schema';
 import { APP_CONFIG } from '../common/app-config';
 import { AppError, ErrorCode } from '../common/errors';
+import { bearerToken } from '../common/bearer-token';
 import { hashSecret } from '../common/secrets';
 import { PartnersService } from './partners.service';
 
 type AuthedRequest = Request & { partnerId?: string };
 
 function bearer(req: Request): string | null {
-  const h = req.headers.authorization;
-  if (!h) return null;
-  const m = /^Bearer\s+(\S+)\s*$/i.exec(h);
-  return m ? m[1] : null;
+  return bearerToken(req.headers);
 }
 
 /** Requires a partner API key; every /v1 route except /v1/admin uses it. */

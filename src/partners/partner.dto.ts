@@ -3,13 +3,13 @@ import {
   ArrayMaxSize,
   IsArray,
   IsNotEmpty,
-  IsOptional,
   IsString,
   MaxLength,
   Validate,
   ValidatorConstraint,
   ValidatorConstraintInterface,
 } from 'class-validator';
+import { IsOmittable } from '../common/validation';
 
 @ValidatorConstraint({ name: 'isOrigin' })
 export class IsOriginConstraint implements ValidatorConstraintInterface {
@@ -37,14 +37,14 @@ export class CreatePartnerDto {
 
 export class UpdatePartnerDto {
   @ApiPropertyOptional({ maxLength: 200 })
-  @IsOptional()
+  @IsOmittable()
   @IsString()
   @IsNotEmpty()
   @MaxLength(200)
   name?: string;
 
   @ApiPropertyOptional({ type: [String], example: ['https://brand.example.com'] })
-  @IsOptional()
+  @IsOmittable()
   @IsArray()
   @ArrayMaxSize(50)
   @MaxLength(300, { each: true })

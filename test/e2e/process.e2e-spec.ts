@@ -67,6 +67,31 @@ describe('the service as a process', () => {
     expect(p.output()).toContain('Invalid configuration');
   });
 
+  it('refuses to start in production on the development key and a weak admin token, echoing neither', async () => {
+    const weak = await start({
+      NODE_ENV: 'production',
+      ROLES: 'api',
+      OPS_USER: 'ops',
+      OPS_PASSWORD: 'secret',
+    });
+    expect(await weak.exited).toBe(78);
+    const out = weak.output();
+    expect(out).toContain('Invalid configuration');
+    for (const name of ['ENCRYPTION_KEYS', 'ADMIN_TOKEN', 'OPS_PASSWORD'])
+      expect(out).toContain(name);
+    expect(out).not.toContain(TEST_ADMIN_TOKEN);
+
+    const strong = await start({
+      NODE_ENV: 'production',
+      ROLES: 'api',
+      ENCRYPTION_KEYS: `prod:${Buffer.alloc(32, 7).toString('base64')}`,
+      ADMIN_TOKEN: 'Qm4v-Z8rW2tK9pL6xN3bH7cJ',
+    });
+    await waitFor(async () => (await fetch(`${strong.baseUrl}/health/ready`)).status === 200, {
+      what: `production ready (output: ${strong.output().slice(-2000)})`,
+    });
+  });
+
   it('runs only the routes of its roles: a worker answers probes, not the partner API', async () => {
     const p = await start({ ROLES: 'worker' });
     await waitFor(async () => (await fetch(`${p.baseUrl}/health/ready`)).status === 200, {

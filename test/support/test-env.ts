@@ -27,6 +27,8 @@ export function testEnv(overrides: Record<string, string> = {}): Record<string, 
     HOST: '127.0.0.1',
     RTMP_PORT: '0',
     MEDIA_DIR: `/tmp/${name}/media`,
+    // Every request of a test comes from 127.0.0.1: the rate-limit test sets its own limit.
+    RATE_LIMIT_PER_MINUTE: '100000',
     ...overrides,
   };
 }
