@@ -1,3 +1,4 @@
+import { orderEventData } from '../notifications/event-payloads';
 import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
 import { OutboxService } from '../notifications/outbox.service';
@@ -307,6 +308,11 @@ export class CatalogWriter {
     const rows = await updateReturning<{
       id: string;
       external_id: string;
+      brand_id: string;
+      session_id: string | null;
+      total_price: string;
+      currency: string | null;
+      failure_reason: string | null;
       previous: string;
       status: string;
     }>(
@@ -317,7 +323,8 @@ export class CatalogWriter {
          UPDATE orders o SET status = $3, store_updated_at = $4, updated_at = now()
            FROM old
           WHERE o.id = old.id AND (old.store_updated_at IS NULL OR old.store_updated_at < $4)
-         RETURNING o.id, o.external_id, old.status AS previous, o.status`,
+         RETURNING o.id, o.external_id, o.brand_id, o.session_id, o.total_price, o.currency,
+                   o.failure_reason, old.status AS previous, o.status`,
       [conn.id, storeOrderId, status, at.toISOString()],
     );
     if (rows.length === 0) {
@@ -332,14 +339,18 @@ export class CatalogWriter {
       // The store confirming an order still pending on our side is its placement.
       const type =
         r.previous === 'pending' && r.status === 'placed' ? 'order.placed' : 'order.updated';
-      await this.outbox.record(m, conn.partnerId, type, {
-        orderId: r.id,
+      const order = {
+        id: r.id,
         externalId: r.external_id,
-        brandId: conn.brandId,
+        brandId: r.brand_id,
+        sessionId: r.session_id,
         storeOrderId,
         status: r.status,
-        previousStatus: r.previous,
-      });
+        totalPrice: r.total_price,
+        currency: r.currency,
+        failureReason: r.failure_reason,
+      };
+      await this.outbox.record(m, conn.partnerId, type, orderEventData(order, r.previous));
     }
     return 'updated';
   }

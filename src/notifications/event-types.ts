@@ -1,3 +1,5 @@
+import type { EventPayloads } from './event-payloads';
+
 /** Event types of API.md "Outbound webhooks"; the only names the outbox accepts. */
 export const EVENT_TYPES = [
   'session.started',
@@ -14,5 +16,9 @@ export const EVENT_TYPES = [
   'order.updated',
   'store_connection.linked',
   'store_connection.needs_relink',
-] as const;
+] as const satisfies ReadonlyArray<keyof EventPayloads>;
 export type EventType = (typeof EVENT_TYPES)[number];
+
+/** Every event with a payload type is listed above (and the reverse, by `satisfies`). */
+type Unlisted = Exclude<keyof EventPayloads, EventType>;
+export const EVERY_PAYLOAD_LISTED: [Unlisted] extends [never] ? true : Unlisted = true;

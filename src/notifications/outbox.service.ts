@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
 import { OutboxEvent } from './outbox-event.entity';
+import type { EventPayloads } from './event-payloads';
 import type { EventType } from './event-types';
 
 @Injectable()
@@ -9,12 +10,16 @@ export class OutboxService {
    * Records an event inside the caller's transaction: pass the transaction's
    * EntityManager so the event commits (or rolls back) with the state change.
    */
-  async record(
+  async record<T extends EventType>(
     manager: EntityManager,
     partnerId: string,
-    type: EventType,
-    data: Record<string, unknown>,
+    type: T,
+    data: EventPayloads[T],
   ): Promise<OutboxEvent> {
-    return manager.getRepository(OutboxEvent).save({ partnerId, type, data });
+    return manager.getRepository(OutboxEvent).save({
+      partnerId,
+      type,
+      data: data as unknown as Record<string, unknown>,
+    });
   }
 }

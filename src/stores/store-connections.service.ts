@@ -1,3 +1,4 @@
+import { storeConnectionEventData } from '../notifications/event-payloads';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
 import { DataSource, EntityManager, Repository } from 'typeorm';
@@ -307,12 +308,12 @@ export class StoreConnectionsService {
             syncCursor: null,
           },
         );
-        await this.outbox.record(m, conn.partnerId, 'store_connection.linked', {
-          storeConnectionId: conn.id,
-          brandId: conn.brandId,
-          provider: conn.provider,
-          shop: conn.shop,
-        });
+        await this.outbox.record(
+          m,
+          conn.partnerId,
+          'store_connection.linked',
+          storeConnectionEventData(conn),
+        );
       });
     } catch (err) {
       if (pgCode(err) === '23505') return fail('ALREADY_LINKED_ELSEWHERE');
@@ -375,12 +376,12 @@ export class StoreConnectionsService {
         [c.id, reason],
       );
       if (res[1] > 0) {
-        await this.outbox.record(m, c.partnerId, 'store_connection.needs_relink', {
-          storeConnectionId: c.id,
-          brandId: c.brandId,
-          provider: c.provider,
-          shop: c.shop,
-        });
+        await this.outbox.record(
+          m,
+          c.partnerId,
+          'store_connection.needs_relink',
+          storeConnectionEventData(c),
+        );
       }
     });
   }

@@ -153,11 +153,17 @@ describe('orders: POST /v1/orders, placement in the store, status from store web
     const placedEvents = await events('order.placed', id);
     expect(placedEvents).toHaveLength(1);
     expect(placedEvents[0].partner_id).toBe(f.partner.id);
-    expect(placedEvents[0].data).toMatchObject({
+    expect(placedEvents[0].data).toEqual({
       orderId: id,
       externalId: b.externalId,
+      brandId: f.brandId,
+      sessionId: null,
       storeOrderId: String(so.id),
       status: 'placed',
+      previousStatus: 'pending',
+      totalPrice: expectedTotal,
+      currency: 'EUR',
+      failureReason: null,
     });
 
     // The same externalId again: the same order, 200, nothing new in the store.

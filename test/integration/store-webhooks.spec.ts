@@ -345,10 +345,18 @@ describe('inbound Shopify webhooks: verify, record, apply', () => {
     const [row] = await db.query(`SELECT status FROM orders WHERE id = $1`, [order.id]);
     expect(row.status).toBe('placed');
     const placed = await outbox('order.placed');
-    expect(placed.at(-1).data).toMatchObject({
+    // The same shape as when placement confirms it (orderEventData builds both).
+    expect(placed.at(-1).data).toEqual({
       orderId: order.id,
+      externalId: expect.any(String),
+      brandId: expect.any(String),
+      sessionId: null,
+      storeOrderId: expect.any(String),
       status: 'placed',
       previousStatus: 'pending',
+      totalPrice: expect.any(String),
+      currency: null, // the test inserts its order row without one
+      failureReason: null,
     });
   });
 

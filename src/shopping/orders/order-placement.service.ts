@@ -1,3 +1,4 @@
+import { orderEventData } from '../../notifications/event-payloads';
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { Job } from 'bullmq';
@@ -118,16 +119,15 @@ export class OrderPlacementService {
         [order.id, storeOrderId],
       );
       if (res[1] === 0) return;
-      await this.outbox.record(m, order.partnerId, 'order.placed', {
-        orderId: order.id,
-        externalId: order.externalId,
-        brandId: order.brandId,
-        sessionId: order.sessionId,
-        storeOrderId,
-        status: 'placed',
-        totalPrice: order.totalPrice,
-        currency: order.currency,
-      });
+      await this.outbox.record(
+        m,
+        order.partnerId,
+        'order.placed',
+        orderEventData(
+          { ...order, storeOrderId, status: 'placed', failureReason: null },
+          'pending',
+        ),
+      );
     });
     return { outcome: 'placed', storeOrderId, found };
   }
@@ -140,14 +140,12 @@ export class OrderPlacementService {
         [order.id, reason],
       );
       if (res[1] === 0) return;
-      await this.outbox.record(m, order.partnerId, 'order.failed', {
-        orderId: order.id,
-        externalId: order.externalId,
-        brandId: order.brandId,
-        sessionId: order.sessionId,
-        status: 'failed',
-        failureReason: reason,
-      });
+      await this.outbox.record(
+        m,
+        order.partnerId,
+        'order.failed',
+        orderEventData({ ...order, status: 'failed', failureReason: reason }, 'pending'),
+      );
     });
     this.logger.warn(`order ${order.id} failed: ${reason}`);
     return { outcome: 'failed', reason };
