@@ -132,6 +132,27 @@ export const amf = require('node-media-server/src/protocol/amf.js') as {
   amf0DecodeOne(buf: Buffer): { len: number; value: unknown } | null;
 };
 
+/** The FLV parser NMS's `Rtmp` constructor allocates (zero-filled) and never uses here. */
+const UNUSED_FLV_PARSER_BYTES = 1024 * 1024;
+
+/**
+ * Until the returned function is called, Buffer.alloc skips the 1 MB zero-filled FLV
+ * parser buffer NMS's `Rtmp`/`RtmpClient` constructor makes and never uses here: under a
+ * connection flood, filling it was a quarter of the process's CPU (measured with
+ * bench/hostile.ts and --cpu-prof), and 1 MB of external memory per unauthenticated
+ * connection. Call it right before `super()` and restore right after (synchronous).
+ */
+export function skipUnusedFlvBuffer(): () => void {
+  const alloc = Buffer.alloc;
+  Buffer.alloc = ((size: number, fill?: string | number | Uint8Array, encoding?: BufferEncoding) =>
+    size === UNUSED_FLV_PARSER_BYTES && fill === undefined
+      ? Buffer.allocUnsafe(0)
+      : alloc(size, fill, encoding)) as typeof Buffer.alloc;
+  return () => {
+    Buffer.alloc = alloc;
+  };
+}
+
 const STREAM_KEY_IN_PATH = /\/(live)\/[A-Za-z0-9_-]+/g;
 
 /** NMS logs stream paths; those of `live` contain the stream key. */

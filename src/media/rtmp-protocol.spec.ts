@@ -236,3 +236,22 @@ describe('RtmpClientProtocol', () => {
     expect(() => c.write(Buffer.from([1]))).not.toThrow();
   });
 });
+
+describe('memory of an unauthenticated connection', () => {
+  it('a server-side protocol object allocates no 1 MB FLV parser (NMS makes one per connection)', () => {
+    const before = process.memoryUsage().arrayBuffers;
+    const kept = Array.from(
+      { length: 200 },
+      () =>
+        new RtmpServerProtocol({
+          output: () => undefined,
+          request: () => undefined,
+          finished: () => undefined,
+          media: () => undefined,
+        }),
+    );
+    const perConnection = (process.memoryUsage().arrayBuffers - before) / kept.length;
+    expect(perConnection).toBeLessThan(16 * 1024);
+    expect(Buffer.alloc(1024 * 1024)).toHaveLength(1024 * 1024); // Buffer.alloc is itself again
+  });
+});

@@ -1,4 +1,11 @@
-import { amf, installNmsLogger, NmsRtmpBase, NmsRtmpClientBase, NmsRtmpPacket } from './nms';
+import {
+  amf,
+  installNmsLogger,
+  NmsRtmpBase,
+  NmsRtmpClientBase,
+  NmsRtmpPacket,
+  skipUnusedFlvBuffer,
+} from './nms';
 
 /**
  * node-media-server's RTMP protocol code (handshake, chunk parser, AMF), hardened for
@@ -169,9 +176,10 @@ export class RtmpServerProtocol extends NmsRtmpBase {
   droppedEarlyMedia = 0;
 
   constructor(private readonly events: ServerProtocolEvents) {
+    const restore = skipUnusedFlvBuffer();
     super();
+    restore();
     installNmsLogger();
-    // NMS's Rtmp allocates a 1 MB FLV parser it never uses on the server side.
     this.flv = null;
     this.onOutputCallback = (buffer) => events.output(buffer);
   }
@@ -318,7 +326,9 @@ export class RtmpClientProtocol extends NmsRtmpClientBase {
   acksReceived = 0;
 
   constructor(private readonly limits: ParserLimits) {
+    const restore = skipUnusedFlvBuffer();
     super();
+    restore();
     installNmsLogger();
     this.flv = null;
     const original = this.handleData;
