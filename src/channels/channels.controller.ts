@@ -4,6 +4,7 @@ import {
   Delete,
   Get,
   HttpCode,
+  Inject,
   Param,
   Patch,
   Post,
@@ -21,7 +22,7 @@ import {
   UpdateChannelDto,
 } from './channel.dto';
 import { ChannelsService } from './channels.service';
-import { SessionsService } from '../ingest/sessions.service';
+import { LIVE_SESSIONS, LiveSessions } from './live-sessions';
 
 @ApiTags('channels')
 @ApiBearerAuth('partner')
@@ -30,7 +31,7 @@ import { SessionsService } from '../ingest/sessions.service';
 export class ChannelsController {
   constructor(
     private readonly channels: ChannelsService,
-    private readonly sessions: SessionsService,
+    @Inject(LIVE_SESSIONS) private readonly sessions: LiveSessions,
   ) {}
 
   @Post()
@@ -68,7 +69,7 @@ export class ChannelsController {
     // API.md: a live channel is disconnected first (its session ends with its events;
     // the ingest node holding the publisher drops it within a second).
     const channel = await this.channels.get(partnerId, id);
-    if (channel.currentSessionId) await this.sessions.end(channel.currentSessionId, 'stopped');
+    if (channel.currentSessionId) await this.sessions.endSession(channel.currentSessionId, 'stopped');
     await this.channels.remove(channel);
   }
 

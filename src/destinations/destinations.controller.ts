@@ -4,6 +4,7 @@ import {
   Delete,
   Get,
   HttpCode,
+  Inject,
   Param,
   Patch,
   Post,
@@ -11,7 +12,7 @@ import {
 } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { CurrentPartner, PartnerAuthGuard } from '../partners/auth.guards';
-import { RelayOrchestrator } from '../relay/relay-orchestrator.service';
+import { DESTINATION_RUNTIME, DestinationRuntime } from './destination-runtime';
 import {
   CreateDestinationDto,
   DestinationDto,
@@ -28,7 +29,7 @@ import { DestinationsService } from './destinations.service';
 export class DestinationsController {
   constructor(
     private readonly destinations: DestinationsService,
-    private readonly relays: RelayOrchestrator,
+    @Inject(DESTINATION_RUNTIME) private readonly relays: DestinationRuntime,
   ) {}
 
   @Post()

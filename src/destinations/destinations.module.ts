@@ -1,7 +1,6 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { ChannelsModule } from '../channels/channels.module';
-import { RelayModule } from '../relay/relay.module';
 import { Destination } from './destination.entity';
 import { DestinationsController } from './destinations.controller';
 import { DestinationsService } from './destinations.service';
@@ -15,7 +14,7 @@ export class DestinationsModule {}
 
 /** HTTP routes: `api` role only. */
 @Module({
-  imports: [DestinationsModule, RelayModule],
+  imports: [DestinationsModule],
   controllers: [DestinationsController],
 })
 export class DestinationsHttpModule {}

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
-import { DataSource, EntityManager, In, Repository } from 'typeorm';
+import { DataSource, EntityManager, Repository } from 'typeorm';
 import type { AppConfig } from '../../config/env.schema';
 import { APP_CONFIG } from '../common/app-config';
 import { assertUrlAllowed } from '../common/egress-guard';
@@ -9,7 +9,7 @@ import { isUuid } from '../common/pagination';
 import { SecretBox } from '../common/secret-box';
 import { secretHint } from '../common/secrets';
 import { ChannelsService } from '../channels/channels.service';
-import { Relay } from '../relay/relay.entity';
+import { DESTINATION_RUNTIME, DestinationRuntime } from './destination-runtime';
 import { Destination, DestinationKind, TranscodeProfile } from './destination.entity';
 import { CreateDestinationDto, DestinationDto, UpdateDestinationDto } from './destination.dto';
 import { parseProfile } from './transcode-profile';
@@ -42,6 +42,7 @@ export class DestinationsService {
     @InjectRepository(Destination) private readonly destinations: Repository<Destination>,
     private readonly channels: ChannelsService,
     private readonly box: SecretBox,
+    @Inject(DESTINATION_RUNTIME) private readonly runtime: DestinationRuntime,
   ) {}
 
   private get egress() {
@@ -239,13 +240,8 @@ export class DestinationsService {
     channelCurrentSession: string | null,
     ids: string[],
   ): Promise<Map<string, string>> {
-    const out = new Map<string, string>();
-    if (!channelCurrentSession || ids.length === 0) return out;
-    const relays = await this.db
-      .getRepository(Relay)
-      .findBy({ sessionId: channelCurrentSession, destinationId: In(ids) });
-    for (const r of relays) out.set(r.destinationId, r.state);
-    return out;
+    if (!channelCurrentSession || ids.length === 0) return new Map();
+    return this.runtime.relayStates(channelCurrentSession, ids);
   }
 
   private toDto(d: Destination, state: string): DestinationDto {

@@ -1,16 +1,20 @@
-import { Module } from '@nestjs/common';
+import { Global, Module } from '@nestjs/common';
+import { LIVE_SESSIONS } from '../channels/live-sessions';
 import { ChannelsModule } from '../channels/channels.module';
-import { RelayModule } from '../relay/relay.module';
 import { ShoppingModule } from '../shopping/shopping.module';
 import { IngestService } from './ingest.service';
 import { SessionsController } from './sessions.controller';
 import { SessionsService } from './sessions.service';
 
-/** Sessions (every role). */
+/**
+ * Sessions (every role). Global: it is the channels part's LIVE_SESSIONS, which that part
+ * knows only as an interface (deleting a live channel ends its session).
+ */
+@Global()
 @Module({
-  imports: [RelayModule, ShoppingModule, ChannelsModule],
-  providers: [SessionsService],
-  exports: [SessionsService],
+  imports: [ShoppingModule, ChannelsModule],
+  providers: [SessionsService, { provide: LIVE_SESSIONS, useExisting: SessionsService }],
+  exports: [SessionsService, LIVE_SESSIONS],
 })
 export class SessionsModule {}
 
@@ -19,5 +23,5 @@ export class SessionsModule {}
 export class SessionsHttpModule {}
 
 /** The embedded RTMP server: `ingest` role. */
-@Module({ imports: [SessionsModule, RelayModule], providers: [IngestService] })
+@Module({ imports: [SessionsModule], providers: [IngestService] })
 export class IngestServerModule {}

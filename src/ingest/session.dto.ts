@@ -1,3 +1,4 @@
+import { PinDto } from '../shopping/pin.dto';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 
 export class RelayDto {
@@ -18,11 +19,6 @@ export class IngestInfoDto {
   @ApiPropertyOptional({ nullable: true, type: Number }) height: number | null;
   @ApiPropertyOptional({ nullable: true, type: Number }) fps: number | null;
   @ApiPropertyOptional({ nullable: true, type: Number }) bitrateKbps: number | null;
-}
-
-export class PinDto {
-  @ApiProperty() productId: string;
-  @ApiProperty() pinnedAt: string;
 }
 
 export class SessionDto {

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, In } from 'typeorm';
 import { ChannelsService } from '../channels/channels.service';
+import type { LiveSessions } from '../channels/live-sessions';
 import { AppError } from '../common/errors';
 import { decodeCursor, encodeCursor, isUuid, Page } from '../common/pagination';
 import { OutboxService } from '../notifications/outbox.service';
@@ -15,7 +16,7 @@ export type EndReason = 'publisher_left' | 'stopped' | 'stalled' | 'ingest_lost'
 
 /** Sessions as partners see them, and the one way a session ends. */
 @Injectable()
-export class SessionsService {
+export class SessionsService implements LiveSessions {
   constructor(
     @InjectDataSource() private readonly db: DataSource,
     private readonly outbox: OutboxService,
@@ -90,6 +91,10 @@ export class SessionsService {
       });
       return true;
     });
+  }
+
+  endSession(sessionId: string, reason: 'stopped'): Promise<boolean> {
+    return this.end(sessionId, reason);
   }
 
   async toDtos(sessions: Session[]): Promise<SessionDto[]> {

@@ -10,7 +10,7 @@ import type { AppConfig } from '../../config/env.schema';
 import { APP_CONFIG } from '../common/app-config';
 import { AppError } from '../common/errors';
 import { isUuid } from '../common/pagination';
-import { hlsDir } from '../relay/relay-supervisor.service';
+import { hlsDir } from '../media/media-paths';
 
 const FILE = /^(index\.m3u8|seg_\d{6}\.ts)$/;
 

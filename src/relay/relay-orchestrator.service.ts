@@ -2,6 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager, In } from 'typeorm';
 import { Destination } from '../destinations/destination.entity';
+import type { DestinationRuntime } from '../destinations/destination-runtime';
 import { OutboxService } from '../notifications/outbox.service';
 import { JobQueue } from '../queues/job-queue.service';
 import { relayJobId } from '../queues/queue-registry';
@@ -13,13 +14,45 @@ interface RelayRun {
   generation: number;
 }
 
+/** What the orchestrator does to bring a session's relays in line with its destinations. */
+export interface RelayPlan {
+  /** Enabled destinations without a relay in the session: a new relay each. */
+  create: string[];
+  /** Relays to start again: stopped ones of enabled destinations, and errored ones the
+   *  partner touched after they gave up (API.md: "re-enable the destination to try again"). */
+  restart: string[];
+  /** Active relays whose destination is gone or disabled. */
+  stop: string[];
+}
+
+/** The decision, pure: destinations of the channel and relays of its live session. */
+export function planRelays(
+  destinations: Array<Pick<Destination, 'id' | 'enabled' | 'updatedAt'>>,
+  relays: Array<Pick<Relay, 'id' | 'destinationId' | 'state' | 'since'>>,
+): RelayPlan {
+  const byDestination = new Map(relays.map((r) => [r.destinationId, r]));
+  const wanted = new Map(destinations.filter((d) => d.enabled).map((d) => [d.id, d]));
+  const plan: RelayPlan = { create: [], restart: [], stop: [] };
+  for (const d of wanted.values()) {
+    const r = byDestination.get(d.id);
+    if (!r) plan.create.push(d.id);
+    else if (r.state === 'stopped' || (r.state === 'errored' && d.updatedAt > r.since)) {
+      plan.restart.push(r.id);
+    }
+  }
+  for (const r of relays) {
+    if (!wanted.has(r.destinationId) && ACTIVE_STATES.includes(r.state)) plan.stop.push(r.id);
+  }
+  return plan;
+}
+
 /**
  * Decides which relays a live session has: one per enabled destination. Runs in the
  * API (destination changes) and the ingest (publish, unpublish); the relay runs
  * themselves are BullMQ jobs picked up by workers.
  */
 @Injectable()
-export class RelayOrchestrator {
+export class RelayOrchestrator implements DestinationRuntime {
   private readonly log = new Logger(RelayOrchestrator.name);
 
   constructor(
@@ -39,6 +72,13 @@ export class RelayOrchestrator {
       return this.syncSession(m, session.id, session.partner_id, channelId);
     });
     await this.enqueue(runs);
+  }
+
+  async relayStates(sessionId: string, destinationIds: string[]): Promise<Map<string, string>> {
+    const relays = await this.db
+      .getRepository(Relay)
+      .findBy({ sessionId, destinationId: In(destinationIds) });
+    return new Map(relays.map((r) => [r.destinationId, r.state]));
   }
 
   /** Stops every relay of a session (the session is ending), in the caller's transaction. */
@@ -80,35 +120,30 @@ export class RelayOrchestrator {
   ): Promise<RelayRun[]> {
     const destinations = await m.getRepository(Destination).findBy({ channelId });
     const relays = await m.getRepository(Relay).findBy({ sessionId });
-    const byDestination = new Map(relays.map((r) => [r.destinationId, r]));
-    const wanted = new Map(destinations.filter((d) => d.enabled).map((d) => [d.id, d]));
+    const plan = planRelays(destinations, relays);
+    const byId = new Map(relays.map((r) => [r.id, r]));
     const runs: RelayRun[] = [];
 
-    for (const d of wanted.values()) {
-      const r = byDestination.get(d.id);
-      if (!r) {
-        const created = await m.getRepository(Relay).save({
-          partnerId,
-          sessionId,
-          destinationId: d.id,
-          state: 'starting',
-          generation: 1,
-        });
-        await this.outbox.record(m, partnerId, 'destination.state_changed', {
-          sessionId,
-          destinationId: d.id,
-          state: 'starting',
-          previousState: null,
-          attempts: 0,
-          lastError: null,
-        });
-        runs.push({ relayId: created.id, generation: created.generation });
-        continue;
-      }
-      // A stopped relay starts again; an errored one when the partner touched the
-      // destination after it gave up (API.md: "re-enable the destination to try again").
-      const restart = r.state === 'stopped' || (r.state === 'errored' && d.updatedAt > r.since);
-      if (!restart) continue;
+    for (const destinationId of plan.create) {
+      const created = await m.getRepository(Relay).save({
+        partnerId,
+        sessionId,
+        destinationId,
+        state: 'starting',
+        generation: 1,
+      });
+      await this.outbox.record(m, partnerId, 'destination.state_changed', {
+        sessionId,
+        destinationId,
+        state: 'starting',
+        previousState: null,
+        attempts: 0,
+        lastError: null,
+      });
+      runs.push({ relayId: created.id, generation: created.generation });
+    }
+    for (const relayId of plan.restart) {
+      const r = byId.get(relayId)!;
       const next = await transitionRelay(m, this.outbox, r.id, 'starting', {
         generation: r.generation + 1,
         attempts: 0,
@@ -120,12 +155,7 @@ export class RelayOrchestrator {
       });
       if (next) runs.push({ relayId: next.id, generation: next.generation });
     }
-
-    for (const r of relays) {
-      if (!wanted.has(r.destinationId) && ACTIVE_STATES.includes(r.state)) {
-        await this.stopRelay(m, r);
-      }
-    }
+    for (const relayId of plan.stop) await this.stopRelay(m, byId.get(relayId)!);
     return runs;
   }
 

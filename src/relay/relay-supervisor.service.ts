@@ -1,70 +1,38 @@
-import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { mkdir, rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
-import { DataSource } from 'typeorm';
-import type { AppConfig } from '../../config/env.schema';
-import { APP_CONFIG } from '../common/app-config';
-import { assertUrlAllowed, guardedLookup } from '../common/egress-guard';
-import { Destination } from '../destinations/destination.entity';
-import { DestinationsService, PUSH_SCHEMES } from '../destinations/destinations.service';
-import { Session } from '../ingest/session.entity';
-import { MediaService } from '../media/media.service';
-import { OutboxService } from '../notifications/outbox.service';
 import { MetricsService } from '../ops/metrics.service';
 import { retryDelayMs, shouldGiveUp } from './backoff';
-import { buildRelayCommand, scrub, secretsOfUrl } from './ffmpeg-command';
-import { FfmpegRunner } from './ffmpeg-runner';
+import { CLOCK, Clock } from './clock';
+import { scrub } from './ffmpeg-command';
 import { Relay } from './relay.entity';
-import {
-  ffmpegTransport,
-  pushTransport,
-  RelayTransport,
-  transcodeTransport,
-} from './relay-transports';
-import { RelayPulse, RelayWatch } from './relay-watch';
-import { ACTIVE_STATES, RelayFence, RelayPatch, transitionRelay } from './relay-states';
 import type { RelayState } from './relay.entity';
+import { runAttempt } from './relay-attempt';
+import { ACTIVE_STATES, RelayFence, RelayPatch } from './relay-states';
+import { RelaySnapshot, RelayStore } from './relay-store';
+import { RELAY_PULSES, RELAY_TRANSPORTS } from './relay-tokens';
+import type { RelayTransportFactory } from './relay-transport-factory';
+import type { RelayPulse, RelayPulses } from './relay-watch';
 
-/** How often the runs of this process re-read their rows (live changes ≤ 3 s). */
-const WATCH_MS = 1000;
-/** Progress (bitrate, bytes) written to Postgres at most this often, for all runs at once. */
-const PROGRESS_WRITE_MS = 2000;
-/** Job progress (the dashboard) reported at most this often per relay. */
-const JOB_PROGRESS_MS = 5000;
-/** An attempt that writes nothing for this long has failed (sink stalled, no input). */
-const NO_OUTPUT_MS = 15_000;
-
-export function hlsDir(mediaDir: string, destinationId: string): string {
-  return join(mediaDir, 'hls', destinationId);
+/** What a relay job reports to its BullMQ job (progress for the dashboard, log lines). */
+export interface JobHooks {
+  report(p: Record<string, unknown>): Promise<void>;
+  log(line: string): Promise<unknown>;
 }
 
-interface Snapshot {
-  relay: Relay;
-  session: Session | null;
-  destination: Destination | null;
-}
-
-type Outcome =
-  | { kind: 'lost' } // another run (or the orchestrator) owns the relay now
-  | { kind: 'stop' } // session ended, destination disabled/deleted
-  | { kind: 'restart' } // destination edited: run it again with the new settings
-  | { kind: 'failed'; error: string; wasLive: boolean }
-  | { kind: 'aborted' }; // this worker is shutting down: hand the relay over
+const NO_HOOKS: JobHooks = { report: async () => undefined, log: async () => undefined };
 
 /**
  * Runs one relay (one destination of one live session) for as long as it should run:
  * the state machine of API.md (starting → live, retrying with backoff, errored after
  * 10 minutes without success, stopped), fenced so that only the run holding the relay's
- * current generation and run token may write it.
+ * current generation and run token may write it. Its collaborators are injected: the
+ * rows (RelayStore), the transports (RelayTransports), the shared poll of the rows
+ * (RelayWatch), the clock; one attempt is relay-attempt.ts.
  */
 @Injectable()
-export class RelaySupervisor implements OnApplicationShutdown {
+export class RelaySupervisor {
   private readonly log = new Logger(RelaySupervisor.name);
-  private readonly runner: FfmpegRunner;
-  private readonly watch: RelayWatch;
   /** Runs of this process by relay id. */
   private readonly runs = new Map<
     string,
@@ -72,20 +40,12 @@ export class RelaySupervisor implements OnApplicationShutdown {
   >();
 
   constructor(
-    @Inject(APP_CONFIG) private readonly config: AppConfig,
-    @InjectDataSource() private readonly db: DataSource,
-    private readonly outbox: OutboxService,
-    private readonly destinations: DestinationsService,
-    private readonly media: MediaService,
+    private readonly store: RelayStore,
+    @Inject(RELAY_TRANSPORTS) private readonly transports: RelayTransportFactory,
+    @Inject(RELAY_PULSES) private readonly pulses: RelayPulses,
+    @Inject(CLOCK) private readonly clock: Clock,
     private readonly metrics: MetricsService,
-  ) {
-    this.runner = new FfmpegRunner(config.ffmpegPath, config.ffmpegEnv);
-    this.watch = new RelayWatch(db, WATCH_MS, PROGRESS_WRITE_MS);
-  }
-
-  onApplicationShutdown(): void {
-    this.watch.close();
-  }
+  ) {}
 
   /**
    * Runs the relay, or — when this process already runs that generation of it — adopts
@@ -96,15 +56,14 @@ export class RelaySupervisor implements OnApplicationShutdown {
     relayId: string,
     generation: number,
     signal: AbortSignal,
-    report: (p: Record<string, unknown>) => Promise<void> = async () => undefined,
-    jobLog: (line: string) => Promise<unknown> = async () => undefined,
+    hooks: JobHooks = NO_HOOKS,
   ): Promise<RelayState | 'lost'> {
     const here = this.runs.get(relayId);
     if (here && here.generation === generation) {
       this.log.log(`relay ${relayId} g${generation}: already running here; job adopts it`);
       return here.done;
     }
-    const done = this.runOwned(relayId, generation, signal, report, jobLog);
+    const done = this.runOwned(relayId, generation, signal, hooks);
     const entry = { generation, done };
     this.runs.set(relayId, entry);
     try {
@@ -118,15 +77,14 @@ export class RelaySupervisor implements OnApplicationShutdown {
     relayId: string,
     generation: number,
     signal: AbortSignal,
-    report: (p: Record<string, unknown>) => Promise<void>,
-    jobLog: (line: string) => Promise<unknown>,
+    hooks: JobHooks,
   ): Promise<RelayState | 'lost'> {
     // The run token also names the worker process holding the relay (diagnostics, tests).
     const fence: RelayFence = {
       generation,
       runToken: `${hostname()}:${process.pid}:${randomUUID()}`,
     };
-    const claimed = await this.claim(relayId, fence);
+    const claimed = await this.store.claim(relayId, fence);
     if (!claimed) {
       this.log.debug(`relay ${relayId} g${generation}: not ours (stopped or taken over)`);
       return 'lost';
@@ -135,38 +93,49 @@ export class RelaySupervisor implements OnApplicationShutdown {
     let bytesBase = claimed.bytesSent;
 
     for (;;) {
-      const snap = await this.snapshot(relayId);
-      if (!this.owns(snap.relay, fence)) return 'lost';
-      if (!this.shouldRun(snap)) return this.finish(relayId, fence, 'stopped');
+      const snap = await this.store.snapshot(relayId);
+      if (!snap || !owns(snap.relay, fence)) return 'lost';
+      if (!shouldRun(snap)) return this.finish(snap.relay, fence, 'stopped');
       const relay = snap.relay;
 
       if (relay.state === 'retrying' && relay.nextRetryAt) {
-        const waited = await this.waitUntil(relay.nextRetryAt, relayId, fence, snap, signal);
-        if (waited === 'lost' || waited === 'aborted')
-          return waited === 'lost' ? 'lost' : relay.state;
-        if (waited === 'stop') return this.finish(relayId, fence, 'stopped');
+        const waited = await this.waitUntil(
+          relay.nextRetryAt.getTime(),
+          relayId,
+          fence,
+          snap,
+          signal,
+        );
+        if (waited === 'lost') return 'lost';
+        if (waited === 'aborted') return relay.state;
+        if (waited === 'stop') return this.finish(relay, fence, 'stopped');
       }
 
-      const attempt = await this.attempt(snap, fence, signal, bytesBase, report);
+      const attempt = await this.attempt(snap, fence, signal, bytesBase, hooks);
       bytesBase = attempt.bytesSent;
       const outcome = attempt.outcome;
-      const ended = `attempt ended (${outcome.kind}${outcome.kind === 'failed' ? `: ${outcome.error}` : ''})`;
+      const ended =
+        outcome.kind === 'stop'
+          ? 'attempt ended (the session ended or the destination was turned off)'
+          : `attempt ended (${outcome.kind}${outcome.kind === 'failed' ? `: ${outcome.error}` : ''})`;
       this.log.log(`relay ${relayId}: ${ended}`);
-      // The error texts are scrubbed of the push URL already (ffmpeg-command.ts scrub).
-      await jobLog(`${new Date().toISOString()} ${ended}`).catch(() => undefined);
+      // The error texts are scrubbed of the push URL already.
+      await hooks
+        .log(`${new Date(this.clock.now()).toISOString()} ${ended}`)
+        .catch(() => undefined);
       if (outcome.kind === 'lost') return 'lost';
       if (outcome.kind === 'aborted') return 'live';
-      if (outcome.kind === 'stop') return this.finish(relayId, fence, 'stopped');
+      if (outcome.kind === 'stop') return this.finish(relay, fence, 'stopped');
       if (outcome.kind === 'restart') continue;
 
       // failed: back off, or give up after 10 minutes without success
-      const now = new Date();
-      const current = await this.db.getRepository(Relay).findOneBy({ id: relayId });
-      if (!current || !this.owns(current, fence)) return 'lost';
+      const now = new Date(this.clock.now());
+      const current = await this.store.current(relayId);
+      if (!current || !owns(current, fence)) return 'lost';
       const failingSince = outcome.wasLive || !current.failingSince ? now : current.failingSince;
       const attempts = outcome.wasLive ? 1 : current.attempts + 1;
       if (shouldGiveUp(failingSince, now)) {
-        return this.finish(relayId, fence, 'errored', {
+        return this.finish(current, fence, 'errored', {
           attempts,
           lastError: outcome.error,
           nextRetryAt: null,
@@ -174,7 +143,7 @@ export class RelaySupervisor implements OnApplicationShutdown {
       }
       const next = new Date(now.getTime() + retryDelayMs(attempts));
       this.metrics.ffmpegRestarted();
-      const moved = await this.write(relayId, fence, 'retrying', {
+      const moved = await this.store.write(relayId, fence, 'retrying', {
         attempts,
         lastError: outcome.error,
         nextRetryAt: next,
@@ -185,87 +154,34 @@ export class RelaySupervisor implements OnApplicationShutdown {
     }
   }
 
-  /**
-   * Takes the relay for this run: its run token in the row fences every later write.
-   * Returns the bytes the relay had sent before (its counter carries on), or null.
-   */
-  private async claim(relayId: string, fence: RelayFence): Promise<{ bytesSent: number } | null> {
-    const rows = (await this.db.query(
-      `UPDATE relays SET worker_id = $3, updated_at = now()
-        WHERE id = $1 AND generation = $2 AND state = ANY($4::text[])
-        RETURNING bytes_sent`,
-      [relayId, fence.generation, fence.runToken, ACTIVE_STATES],
-    )) as [Array<{ bytes_sent: string }>, number];
-    const row = rows[0]?.[0];
-    return row ? { bytesSent: Number(row.bytes_sent) || 0 } : null;
-  }
-
-  /** This run still holds the relay (same generation and run token) and it is active. */
-  private owns<T extends Pick<Relay, 'generation' | 'workerId' | 'state'>>(
-    rows: T | null,
-    fence: RelayFence,
-  ): rows is T {
-    return (
-      !!rows &&
-      rows.generation === fence.generation &&
-      rows.workerId === fence.runToken &&
-      ACTIVE_STATES.includes(rows.state)
-    );
-  }
-
-  private shouldRun(s: Snapshot): boolean {
-    return !!s.session && s.session.status === 'live' && !!s.destination && s.destination.enabled;
-  }
-
-  private async snapshot(relayId: string): Promise<Snapshot> {
-    const relay = await this.db.getRepository(Relay).findOneBy({ id: relayId });
-    if (!relay) return { relay: null as unknown as Relay, session: null, destination: null };
-    const [session, destination] = await Promise.all([
-      this.db.getRepository(Session).findOneBy({ id: relay.sessionId }),
-      this.db.getRepository(Destination).findOneBy({ id: relay.destinationId }),
-    ]);
-    return { relay, session, destination };
-  }
-
-  private write(
-    relayId: string,
-    fence: RelayFence,
-    to: RelayState,
-    patch: RelayPatch,
-  ): Promise<Relay | null> {
-    return this.db.transaction((m) => transitionRelay(m, this.outbox, relayId, to, patch, fence));
-  }
-
   private async finish(
-    relayId: string,
+    relay: Relay,
     fence: RelayFence,
     to: 'stopped' | 'errored',
     patch: RelayPatch = {},
   ): Promise<RelayState | 'lost'> {
-    const done = await this.write(relayId, fence, to, { ...patch, bitrateKbps: null });
-    const relay = await this.db.getRepository(Relay).findOneBy({ id: relayId });
-    if (relay)
-      await rm(hlsDir(this.config.mediaDir, relay.destinationId), { recursive: true, force: true });
+    const done = await this.store.write(relay.id, fence, to, { ...patch, bitrateKbps: null });
+    await this.transports.release(relay.destinationId);
     return done ? to : 'lost';
   }
 
   /** Sleeps until `at`, watching for changes; a destination edit retries at once. */
   private async waitUntil(
-    at: Date,
+    at: number,
     relayId: string,
     fence: RelayFence,
-    snap: Snapshot,
+    snap: RelaySnapshot,
     signal: AbortSignal,
   ): Promise<'ready' | 'lost' | 'stop' | 'aborted'> {
     const version = snap.destination?.configVersion;
-    while (Date.now() < at.getTime()) {
+    while (this.clock.now() < at) {
       if (signal.aborted) return 'aborted';
       const p = await this.pulse(relayId, signal);
       if (p === 'aborted') return 'aborted';
       if (p === 'unavailable') continue;
-      if (!this.owns(p, fence)) return 'lost';
-      if (!this.shouldRunPulse(p)) return 'stop';
-      if (p.configVersion !== version) return 'ready';
+      const verdict = verdictOf(p, fence);
+      if (verdict !== 'ours') return verdict;
+      if (p!.configVersion !== version) return 'ready';
     }
     return 'ready';
   }
@@ -279,144 +195,79 @@ export class RelaySupervisor implements OnApplicationShutdown {
     return new Promise((resolve) => {
       const onAbort = () => resolve('aborted');
       signal.addEventListener('abort', onAbort, { once: true });
-      void this.watch.next(relayId).then((p) => {
+      void this.pulses.next(relayId).then((p) => {
         signal.removeEventListener('abort', onAbort);
         resolve(p);
       });
     });
   }
 
-  private shouldRunPulse(p: RelayPulse): boolean {
-    return p.sessionLive && p.destinationEnabled === true;
-  }
-
-  /**
-   * How this destination is carried: RTMP/RTMPS always from this process's push client
-   * (passthrough as it is, transcodes from ffmpeg's FLV output), the brand-site HLS
-   * rendition by ffmpeg into MEDIA_DIR.
-   */
-  private async transport(d: Destination, session: Session): Promise<RelayTransport> {
-    const stream = { streamName: session.streamName, ingestNode: session.ingestNode };
-    if (d.kind === 'brand_site') {
-      const dir = hlsDir(this.config.mediaDir, d.id);
-      await rm(dir, { recursive: true, force: true });
-      await mkdir(dir, { recursive: true });
-      const command = buildRelayCommand({
-        output: { kind: 'hls', dir, segmentSeconds: 1, listSize: 6 },
-        profile: d.profile,
-      });
-      return ffmpegTransport(this.runner, this.media, stream, command);
-    }
-    const url = this.destinations.revealPushUrl(d);
-    const policy = { allowPrivateNetworks: this.config.egressAllowPrivateNetworks };
-    // Checked again right before connecting: DNS may have changed since the write.
-    try {
-      await assertUrlAllowed('url', d.url ?? '', PUSH_SCHEMES, policy);
-    } catch (err) {
-      throw new Error(scrub((err as Error).message, secretsOfUrl(url)));
-    }
-    const lookup = guardedLookup(policy);
-    if (!d.profile) return pushTransport(this.media, stream, url, lookup);
-    const command = buildRelayCommand({ output: { kind: 'flv-stdout' }, profile: d.profile });
-    return transcodeTransport(this.runner, this.media, stream, command, url, lookup);
-  }
-
-  /** One attempt: start the transport, watch it and the relay's rows until it ends. */
+  /** One attempt: open the transport, run it (relay-attempt.ts) while the rows allow. */
   private async attempt(
-    snap: Snapshot,
+    snap: RelaySnapshot,
     fence: RelayFence,
     signal: AbortSignal,
     bytesBase: number,
-    report: (p: Record<string, unknown>) => Promise<void>,
-  ): Promise<{ outcome: Outcome; bytesSent: number }> {
+    hooks: JobHooks,
+  ) {
     const relay = snap.relay;
-    const session = snap.session as Session;
-    const destination = snap.destination as Destination;
-    let transport: RelayTransport;
+    const destination = snap.destination!;
+    let transport;
     try {
-      transport = await this.transport(destination, session);
+      transport = await this.transports.open(destination, snap.session!);
     } catch (err) {
-      const secrets = destination.url
-        ? secretsOfUrl(this.destinations.revealPushUrl(destination))
-        : [];
-      return {
-        outcome: { kind: 'failed', error: scrub((err as Error).message, secrets), wasLive: false },
-        bytesSent: bytesBase,
-      };
+      const error = scrub((err as Error).message, this.transports.secretsOf(destination));
+      return { outcome: { kind: 'failed' as const, error, wasLive: false }, bytesSent: bytesBase };
     }
-
-    let wasLive = false;
-    let bytes = bytesBase;
-    let lastWrite = 0;
-    let writing: Promise<unknown> = Promise.resolve();
-    let lastOutputAt = Date.now();
-    let mark = 0;
-    transport.onProgress((p) => {
-      const now = Date.now();
-      if (p.mark > mark) lastOutputAt = now;
-      mark = Math.max(mark, p.mark);
-      bytes = bytesBase + p.bytes;
-      if (!wasLive && p.mark > 0) {
-        wasLive = true;
-        lastWrite = now;
-        writing = writing.then(() =>
-          this.write(relay.id, fence, 'live', {
+    return runAttempt({
+      relay,
+      configVersion: destination.configVersion,
+      transport,
+      bytesBase,
+      now: () => this.clock.now(),
+      pulse: () => this.pulse(relay.id, signal),
+      verdict: (p) => verdictOf(p, fence),
+      wentLive: async ({ bitrateKbps, bytesSent }) => {
+        await this.store
+          .write(relay.id, fence, 'live', {
             attempts: 0,
             lastError: null,
             nextRetryAt: null,
             failingSince: null,
-            bitrateKbps: p.bitrateKbps,
-            bytesSent: String(bytes),
-          }).catch((err: Error) =>
+            bitrateKbps,
+            bytesSent: String(bytesSent),
+          })
+          .catch((err: Error) =>
             this.log.warn(`relay ${relay.id}: live not recorded: ${err.message}`),
-          ),
-        );
-      } else if (wasLive) {
-        this.watch.reportProgress(relay.id, fence.generation, fence.runToken, p.bitrateKbps, bytes);
-        if (now - lastWrite >= JOB_PROGRESS_MS) {
-          lastWrite = now;
-          void report({
-            destinationId: relay.destinationId,
-            via: transport.kind,
-            state: 'live',
-            bitrateKbps: p.bitrateKbps,
-            bytesSent: bytes,
-          }).catch(() => undefined);
-        }
-      }
+          );
+      },
+      progress: ({ bitrateKbps, bytesSent }) =>
+        this.pulses.reportProgress(
+          relay.id,
+          fence.generation,
+          fence.runToken,
+          bitrateKbps,
+          bytesSent,
+        ),
+      jobProgress: (p) => void hooks.report(p).catch(() => undefined),
     });
-
-    const version = destination.configVersion;
-    const state: { outcome: Outcome | null; exited: boolean } = { outcome: null, exited: false };
-    const watch = (async () => {
-      while (!state.outcome && !state.exited) {
-        const p = await this.pulse(relay.id, signal);
-        if (state.outcome || state.exited) return;
-        if (p === 'aborted') {
-          state.outcome = { kind: 'aborted' };
-          break;
-        }
-        if (Date.now() - lastOutputAt > NO_OUTPUT_MS) {
-          state.outcome = { kind: 'failed', error: 'no output for 15 s', wasLive };
-          break;
-        }
-        if (p === 'unavailable') continue; // Postgres away: keep streaming, look again later
-        if (!this.owns(p, fence)) state.outcome = { kind: 'lost' };
-        else if (!this.shouldRunPulse(p)) state.outcome = { kind: 'stop' };
-        else if (p.configVersion !== version) state.outcome = { kind: 'restart' };
-      }
-      await transport.stop();
-    })();
-
-    const error = await transport.exited;
-    state.exited = true;
-    const outcome: Outcome = state.outcome ?? {
-      kind: 'failed',
-      error: error ?? 'stopped',
-      wasLive,
-    };
-    await watch.catch(() => undefined);
-    await writing;
-    return { outcome, bytesSent: bytes };
   }
+}
+
+/** This run still holds the relay (same generation and run token) and it is active. */
+function owns(r: Pick<Relay, 'generation' | 'workerId' | 'state'>, fence: RelayFence): boolean {
+  return (
+    r.generation === fence.generation &&
+    r.workerId === fence.runToken &&
+    ACTIVE_STATES.includes(r.state)
+  );
+}
+
+function shouldRun(s: RelaySnapshot): boolean {
+  return !!s.session && s.session.status === 'live' && !!s.destination && s.destination.enabled;
+}
+
+function verdictOf(p: RelayPulse | null, fence: RelayFence): 'ours' | 'lost' | 'stop' {
+  if (!p || !owns(p, fence)) return 'lost';
+  return p.sessionLive && p.destinationEnabled === true ? 'ours' : 'stop';
 }

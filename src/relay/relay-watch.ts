@@ -14,13 +14,26 @@ export interface RelayPulse {
 
 type Waiter = (p: RelayPulse | null | 'unavailable') => void;
 
+/** The shared poll of relay rows, as relay runs use it (RelayWatch; fakes in tests). */
+export interface RelayPulses {
+  /** The relay's rows at the next poll: null when gone, 'unavailable' when Postgres is away. */
+  next(relayId: string): Promise<RelayPulse | null | 'unavailable'>;
+  reportProgress(
+    relayId: string,
+    generation: number,
+    token: string,
+    bitrateKbps: number | null,
+    bytes: number,
+  ): void;
+}
+
 /**
  * One poll of Postgres per process for all the relays it runs, instead of one per relay:
  * with 50 destinations that is 1 query a second instead of 150, and the reason the relay
  * bookkeeping stays small next to the media it moves. Progress is written the same way,
  * one UPDATE for every relay that reported since the last flush.
  */
-export class RelayWatch {
+export class RelayWatch implements RelayPulses {
   private readonly waiters = new Map<string, Set<Waiter>>();
   private readonly progress = new Map<
     string,

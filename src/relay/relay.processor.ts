@@ -31,13 +31,10 @@ export class RelayProcessor extends TypedProcessor<QueueName.Relays> {
 
   protected readonly handlers: JobHandlers<QueueName.Relays> = {
     'relay.run': async ({ relayId, generation }, job: Job, signal: AbortSignal) => {
-      const result = await this.supervisor.run(
-        relayId,
-        generation,
-        signal,
-        (p) => job.updateProgress(p),
-        (line) => job.log(line),
-      );
+      const result = await this.supervisor.run(relayId, generation, signal, {
+        report: (p) => job.updateProgress(p),
+        log: (line) => job.log(line),
+      });
       // Shutdown: the run stopped its ffmpeg; throwing puts the job back on the queue for
       // another worker to take the relay over (TypedProcessor).
       signal.throwIfAborted();

@@ -1,8 +1,7 @@
 import { Body, Controller, Delete, HttpCode, Param, Post, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { CurrentPartner, PartnerAuthGuard } from '../partners/auth.guards';
-import { PinDto } from '../ingest/session.dto';
-import { PinProductDto } from './pin.dto';
+import { PinDto, PinProductDto } from './pin.dto';
 import { PinsService } from './pins.service';
 
 @ApiTags('live shopping')
