@@ -29,39 +29,25 @@
  * - Dropped frames: ffprobe reads 10 s of up to 3 sink streams (packet timestamps).
  */
 import { spawn } from 'node:child_process';
-import {
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  renameSync,
-  rmSync,
-  statSync,
-  writeFileSync,
-} from 'node:fs';
+import { existsSync, mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { maxVideoGap, stopAllMedia, trackMedia } from '../test/support/media';
+import { NginxRtmp, startNginxRtmp } from '../test/support/nginx';
 import { CLK_TCK, ticksBetween, ticksOf, treePssKb, treeTicks } from './support/proc';
+import { newPartnerClient } from '../test/support/partner-client';
 import {
   CastbridgeProcess,
   freePort,
-  portOpen,
   ROOT,
   spawnCastbridge,
   stopChild,
   waitFor,
 } from '../test/support/processes';
-import {
-  dropDatabase,
-  flushQueuePrefix,
-  PG_BASE,
-  TEST_ADMIN_TOKEN,
-  testEnv,
-} from '../test/support/test-env';
+import { dropDatabase, flushQueuePrefix, PG_BASE, testEnv } from '../test/support/test-env';
 
 const FFMPEG = process.env.FFMPEG_PATH ?? 'ffmpeg';
-const NGINX_RTMP_MODULE = '/usr/lib/nginx/modules/ngx_rtmp_module.so';
 const WINDOW_S = Number(process.env.FANOUT_WINDOW_S ?? 15);
 /** After every destination has video, before the CPU window starts. */
 const SETTLE_MS = 3000;
@@ -193,75 +179,6 @@ function publish(url: string): Publisher {
   };
 }
 
-interface Nginx {
-  pid: number;
-  rtmpPort: number;
-  statPort: number | null;
-  dir: string;
-  stop(): Promise<void>;
-}
-
-async function startNginx(
-  label: string,
-  appConfig: string,
-  withStat: boolean,
-  rtmpPortIn?: number,
-): Promise<Nginx> {
-  const rtmpPort = rtmpPortIn ?? (await freePort());
-  const statPort = withStat ? await freePort() : null;
-  const dir = mkdtempSync(join(tmpdir(), `cb-bench-${label}-`));
-  mkdirSync(join(dir, 'logs'));
-  mkdirSync(join(dir, 'rec'));
-  const http = statPort
-    ? `http {
-  access_log off;
-  client_body_temp_path ${dir}/body;
-  proxy_temp_path ${dir}/proxy;
-  fastcgi_temp_path ${dir}/fastcgi;
-  uwsgi_temp_path ${dir}/uwsgi;
-  scgi_temp_path ${dir}/scgi;
-  server {
-    listen 127.0.0.1:${statPort};
-    location /stat { rtmp_stat all; }
-  }
-}
-`
-    : '';
-  writeFileSync(
-    join(dir, 'nginx.conf'),
-    `load_module ${NGINX_RTMP_MODULE};
-worker_processes 1;
-daemon off;
-master_process off;
-pid ${dir}/nginx.pid;
-error_log ${dir}/logs/error.log warn;
-events { worker_connections 4096; }
-rtmp {
-  server {
-    listen 127.0.0.1:${rtmpPort};
-    chunk_size 4096;
-    application live {
-      live on;
-${withStat ? `      record video;\n      record_path ${dir}/rec;\n      record_max_frames 2;\n` : ''}${appConfig}
-    }
-  }
-}
-${http}`,
-  );
-  const child = trackMedia(
-    spawn('nginx', ['-e', join(dir, 'logs/error.log'), '-p', dir, '-c', join(dir, 'nginx.conf')], {
-      stdio: 'ignore',
-    }),
-  );
-  await waitFor(() => portOpen(rtmpPort), { what: `nginx ${label} on ${rtmpPort}` });
-  if (statPort) await waitFor(() => portOpen(statPort), { what: `nginx ${label} stat` });
-  const stop = async () => {
-    await stopChild(child, 'SIGKILL', 5000);
-    rmSync(dir, { recursive: true, force: true });
-  };
-  return { pid: child.pid!, rtmpPort, statPort, dir, stop };
-}
-
 interface SinkStream {
   name: string;
   bytesIn: number;
@@ -269,7 +186,7 @@ interface SinkStream {
   publishing: boolean;
 }
 
-async function sinkStreams(sink: Nginx): Promise<Map<string, SinkStream>> {
+async function sinkStreams(sink: NginxRtmp): Promise<Map<string, SinkStream>> {
   const res = await fetch(`http://127.0.0.1:${sink.statPort}/stat`);
   const xml = await res.text();
   const out = new Map<string, SinkStream>();
@@ -296,7 +213,7 @@ const names = (n: number) => Array.from({ length: n }, (_, i) => `d${i + 1}`);
  * than its headers means decodable video arrived. Returns times from `since`.
  */
 async function waitAllVideo(
-  sink: Nginx,
+  sink: NginxRtmp,
   streams: string[],
   since: number,
 ): Promise<{ allMs: number | null; firstMs: number | null; withVideo: number }> {
@@ -323,12 +240,12 @@ async function waitAllVideo(
   };
 }
 
-function clearRecordings(sink: Nginx): void {
+function clearRecordings(sink: NginxRtmp): void {
   rmSync(join(sink.dir, 'rec'), { recursive: true, force: true });
   mkdirSync(join(sink.dir, 'rec'));
 }
 
-async function waitSinkEmpty(sink: Nginx): Promise<void> {
+async function waitSinkEmpty(sink: NginxRtmp): Promise<void> {
   await waitFor(
     async () => {
       const s = await sinkStreams(sink);
@@ -362,7 +279,7 @@ interface Measurement {
 /** CPU and PSS of the relay process over the window; sink bytes per stream; frame checks. */
 async function measure(
   rootPid: number,
-  sink: Nginx,
+  sink: NginxRtmp,
   streams: string[],
   dbPids: () => Promise<number[]>,
 ): Promise<
@@ -405,7 +322,7 @@ async function measure(
   const probes = await Promise.all(
     samples.map(async (name) => {
       try {
-        const r = await maxVideoGap(`rtmp://127.0.0.1:${sink.rtmpPort}/live/${name}`, PROBE_S);
+        const r = await maxVideoGap(`rtmp://127.0.0.1:${sink.port}/live/${name}`, PROBE_S);
         return { name, ...r };
       } catch (e) {
         return { name, frames: 0, maxGap: NaN, error: (e as Error).message.split('\n')[0] };
@@ -417,9 +334,7 @@ async function measure(
 
 // ---------------------------------------------------------------- systems
 
-type Json = Record<string, unknown>;
-
-async function runCastbridge(n: number, sink: Nginx): Promise<Measurement> {
+async function runCastbridge(n: number, sink: NginxRtmp): Promise<Measurement> {
   const rtmpPort = await freePort();
   const env = testEnv({ RTMP_PORT: String(rtmpPort), LOG_LEVEL: 'warn' });
   let app: CastbridgeProcess | null = null;
@@ -449,28 +364,7 @@ async function runCastbridge(n: number, sink: Nginx): Promise<Measurement> {
         timeoutMs: 60_000,
       }),
     ]);
-    const partner = (await (
-      await fetch(`${a.baseUrl}/v1/admin/partners`, {
-        method: 'POST',
-        headers: {
-          authorization: `Bearer ${TEST_ADMIN_TOKEN}`,
-          'content-type': 'application/json',
-        },
-        body: JSON.stringify({ name: 'Bench' }),
-      })
-    ).json()) as Json;
-    const apiKey = String(partner.apiKey);
-    const call = async (method: string, path: string, body?: unknown): Promise<Json> => {
-      const res = await fetch(`${a.baseUrl}${path}`, {
-        method,
-        headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' },
-        body: body === undefined ? undefined : JSON.stringify(body),
-      });
-      const json = (await res.json()) as Json;
-      if (res.status >= 300)
-        throw new Error(`${method} ${path}: ${res.status} ${JSON.stringify(json)}`);
-      return json;
-    };
+    const call = (await newPartnerClient(a.baseUrl, 'Bench')).ok;
     const channel = await call('POST', '/v1/channels', { name: `Fan-out ${n}` });
     const channelId = String(channel.id);
     const streamKey = (channel.ingest as { streamKey: string }).streamKey;
@@ -479,7 +373,7 @@ async function runCastbridge(n: number, sink: Nginx): Promise<Measurement> {
       await call('POST', `/v1/channels/${channelId}/destinations`, {
         name,
         kind: 'social_platform',
-        url: `rtmp://127.0.0.1:${sink.rtmpPort}/live`,
+        url: `rtmp://127.0.0.1:${sink.port}/live`,
         streamKey: name,
       });
     }
@@ -562,19 +456,19 @@ async function runCastbridge(n: number, sink: Nginx): Promise<Measurement> {
   }
 }
 
-async function runNginx(n: number, sink: Nginx): Promise<Measurement> {
+async function runNginx(n: number, sink: NginxRtmp): Promise<Measurement> {
   const streams = names(n);
   const push = streams
-    .map((name) => `      push rtmp://127.0.0.1:${sink.rtmpPort}/live/${name};`)
+    .map((name) => `      push rtmp://127.0.0.1:${sink.port}/live/${name};`)
     .join('\n');
-  const hub = await startNginx(`hub${n}`, push, false);
+  const hub = await startNginxRtmp({ label: `hub${n}`, appConfig: push });
   let pub: Publisher | null = null;
   try {
     clearRecordings(sink);
-    pub = publish(`rtmp://127.0.0.1:${hub.rtmpPort}/live/source`);
+    pub = publish(`rtmp://127.0.0.1:${hub.port}/live/source`);
     const video = n ? await waitAllVideo(sink, streams, pub.startedAt) : null;
     if (!n) await sleep(2000); // publish established
-    const m = await measure(hub.pid, sink, streams, async () => []);
+    const m = await measure(hub.pid()!, sink, streams, async () => []);
     return {
       system: 'nginx-rtmp',
       n,
@@ -586,7 +480,7 @@ async function runNginx(n: number, sink: Nginx): Promise<Measurement> {
     };
   } finally {
     if (pub) await pub.stop();
-    await hub.stop();
+    await hub.remove();
     await waitSinkEmpty(sink).catch((e: Error) => console.error(e.message));
   }
 }
@@ -740,8 +634,8 @@ async function main(): Promise<void> {
   if (!existsSync(join(ROOT, 'dist/src/main.js'))) throw new Error('run `npm run build` first');
   const started = Date.now();
   await ensureSource();
-  const sink = await startNginx('sink', '', true);
-  cleanups.push(() => sink.stop());
+  const sink = await startNginxRtmp({ label: 'sink', stat: true, record: true });
+  cleanups.push(() => sink.remove());
   const base: Record<string, Measurement> = {};
   const rows: Measurement[] = [];
   const step = async (what: string, fn: () => Promise<Measurement>) => {

@@ -110,7 +110,7 @@ async function main(): Promise<void> {
     await waitReady(app.baseUrl);
     const pid = app.child.pid!;
     const partner = await newPartnerClient(app.baseUrl, 'Bench');
-    const ch = (await partner.json('POST', '/v1/channels', { name: 'Creator' })) as {
+    const ch = (await partner.ok('POST', '/v1/channels', { name: 'Creator' })) as {
       id: string;
       ingest: { streamKey: string };
     };
@@ -145,7 +145,7 @@ async function main(): Promise<void> {
     const pubStart = Date.now();
     const liveMs = await waitFor(
       async () => {
-        const c = await partner.json('GET', `/v1/channels/${ch.id}`);
+        const c = await partner.ok('GET', `/v1/channels/${ch.id}`);
         return c.status === 'live' ? Date.now() - pubStart : null;
       },
       { what: 'creator live', timeoutMs: 30_000, intervalMs: 50 },

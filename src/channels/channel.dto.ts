@@ -38,7 +38,8 @@ export class IngestDto {
   @ApiProperty({ example: 'rtmp://localhost:1935/live' }) url: string;
   @ApiPropertyOptional({
     example: 'rtmps://localhost:1936/live',
-    description: 'Present when RTMPS ingest is configured (RTMPS_PORT, RTMPS_CERT_FILE, RTMPS_KEY_FILE)',
+    description:
+      'Present when RTMPS ingest is configured (RTMPS_PORT, RTMPS_CERT_FILE, RTMPS_KEY_FILE)',
   })
   secureUrl?: string;
   @ApiPropertyOptional({ description: 'Shown only on create and on rotate' }) streamKey?: string;

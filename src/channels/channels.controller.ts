@@ -69,7 +69,8 @@ export class ChannelsController {
     // API.md: a live channel is disconnected first (its session ends with its events;
     // the ingest node holding the publisher drops it within a second).
     const channel = await this.channels.get(partnerId, id);
-    if (channel.currentSessionId) await this.sessions.endSession(channel.currentSessionId, 'stopped');
+    if (channel.currentSessionId)
+      await this.sessions.endSession(channel.currentSessionId, 'stopped');
     await this.channels.remove(channel);
   }
 

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { Repository } from 'typeorm';
+import { EntityManager, Repository } from 'typeorm';
 import type { AppConfig } from '../../config/env.schema';
 import { APP_CONFIG } from '../common/app-config';
 import { AppError } from '../common/errors';
@@ -91,6 +91,36 @@ export class ChannelsService {
     const streamKey = newStreamKey();
     await this.channels.update({ id: c.id, partnerId }, { streamKeyHash: hashSecret(streamKey) });
     return streamKey;
+  }
+
+  /**
+   * The channel of a stream key, locked for the caller's transaction (the ingest's
+   * publish check: a second publisher waits until the first one's session committed).
+   */
+  async lockByStreamKeyHash(
+    m: EntityManager,
+    keyHash: Buffer,
+  ): Promise<{ id: string; partnerId: string } | null> {
+    const [row] = (await m.query(
+      `SELECT id, partner_id FROM channels WHERE stream_key_hash = $1 FOR UPDATE`,
+      [keyHash],
+    )) as Array<{ id: string; partner_id: string }>;
+    return row ? { id: row.id, partnerId: row.partner_id } : null;
+  }
+
+  /** The channel is live with this session (`currentSessionId`), in the caller's transaction. */
+  async setCurrentSession(m: EntityManager, channelId: string, sessionId: string): Promise<void> {
+    await m.query(`UPDATE channels SET current_session_id = $1 WHERE id = $2`, [
+      sessionId,
+      channelId,
+    ]);
+  }
+
+  /** The session ended: its channel (if it still points at it) is idle again. */
+  async clearCurrentSession(m: EntityManager, sessionId: string): Promise<void> {
+    await m.query(`UPDATE channels SET current_session_id = NULL WHERE current_session_id = $1`, [
+      sessionId,
+    ]);
   }
 
   /** Used by the ingest to authorize a publish. */

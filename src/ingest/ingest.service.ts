@@ -5,14 +5,11 @@ import {
   OnApplicationBootstrap,
   OnApplicationShutdown,
 } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { DataSource } from 'typeorm';
 import type { AppConfig } from '../../config/env.schema';
 import { APP_CONFIG } from '../common/app-config';
 import { hashSecret } from '../common/secrets';
-import { OutboxService } from '../notifications/outbox.service';
 import { MetricsService } from '../ops/metrics.service';
 import { RelayOrchestrator } from '../relay/relay-orchestrator.service';
 import { MediaService, PUBLISH_APP } from '../media/media.service';
@@ -82,10 +79,8 @@ export class IngestService implements OnApplicationBootstrap, OnApplicationShutd
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-    @InjectDataSource() private readonly db: DataSource,
     private readonly media: MediaService,
     private readonly sessions: SessionsService,
-    private readonly outbox: OutboxService,
     private readonly relays: RelayOrchestrator,
     private readonly metrics: MetricsService,
   ) {}
@@ -145,31 +140,7 @@ export class IngestService implements OnApplicationBootstrap, OnApplicationShutd
     const keyHash = hashSecret(a.name);
     const internalName = randomBytes(16).toString('hex');
     try {
-      const opened = await this.db.transaction(async (m) => {
-        const [channel] = (await m.query(
-          `SELECT id, partner_id FROM channels WHERE stream_key_hash = $1 FOR UPDATE`,
-          [keyHash],
-        )) as Array<{ id: string; partner_id: string }>;
-        if (!channel) return null;
-        const rows = (await m.query(
-          `INSERT INTO sessions (partner_id, channel_id, status, ingest_node, stream_name, last_media_at)
-           VALUES ($1, $2, 'live', $3, $4, now())
-           ON CONFLICT (channel_id) WHERE status = 'live' DO NOTHING
-           RETURNING id`,
-          [channel.partner_id, channel.id, this.nodeUrl, internalName],
-        )) as Array<{ id: string }>;
-        const session = rows[0];
-        if (!session) return null; // already live: a second publisher is refused
-        await m.query(`UPDATE channels SET current_session_id = $1 WHERE id = $2`, [
-          session.id,
-          channel.id,
-        ]);
-        await this.outbox.record(m, channel.partner_id, 'session.started', {
-          sessionId: session.id,
-          channelId: channel.id,
-        });
-        return { sessionId: session.id, channelId: channel.id };
-      });
+      const opened = await this.sessions.start(keyHash, this.nodeUrl, internalName);
       if (!opened) {
         this.log.log(`publish refused from ${a.remoteAddress}`);
         return null;
@@ -238,10 +209,7 @@ export class IngestService implements OnApplicationBootstrap, OnApplicationShutd
             : null;
         p.lastInfoAt = now;
         p.bytesAtInfo = stats.inBytes;
-        await this.db.query(
-          `UPDATE sessions SET ingest = $2, last_media_at = now() WHERE id = $1`,
-          [p.sessionId, JSON.stringify(ingestInfo(stats, kbps))],
-        );
+        await this.sessions.recordIngest(p.sessionId, ingestInfo(stats, kbps));
       }
     }
     if (this.live.size > 0) await this.enforce();
@@ -251,15 +219,10 @@ export class IngestService implements OnApplicationBootstrap, OnApplicationShutd
   /** Disconnects publishers whose session ended elsewhere, key rotated, channel deleted. */
   private async enforce(): Promise<void> {
     const byId = new Map([...this.live].map(([pid, p]) => [p.sessionId, { pid, p }]));
-    const rows = (await this.db.query(
-      `SELECT s.id, s.status, c.stream_key_hash FROM sessions s
-         LEFT JOIN channels c ON c.id = s.channel_id WHERE s.id = ANY($1::uuid[])`,
-      [[...byId.keys()]],
-    )) as Array<{ id: string; status: string; stream_key_hash: Buffer | null }>;
-    const seen = new Map(rows.map((r) => [r.id, r]));
+    const seen = await this.sessions.liveStates([...byId.keys()]);
     for (const [sessionId, { pid, p }] of byId) {
       const r = seen.get(sessionId);
-      const keep = r && r.status === 'live' && r.stream_key_hash?.equals(p.keyHash);
+      const keep = r && r.live && r.streamKeyHash?.equals(p.keyHash);
       if (keep) continue;
       this.media.disconnect(pid);
       await this.ended(pid, 'stopped');
@@ -268,14 +231,7 @@ export class IngestService implements OnApplicationBootstrap, OnApplicationShutd
 
   /** Ends live sessions of ingest nodes that stopped reporting (crashed, cut off). */
   private async sweepOrphans(): Promise<void> {
-    const rows = (await this.db.query(
-      `SELECT id FROM sessions WHERE status = 'live'
-         AND coalesce(last_media_at, started_at) < now() - make_interval(secs => $1)`,
-      [ORPHAN_MS / 1000],
-    )) as Array<{ id: string }>;
     const mine = new Set([...this.live.values()].map((p) => p.sessionId));
-    for (const r of rows) {
-      if (!mine.has(r.id)) await this.sessions.end(r.id, 'ingest_lost');
-    }
+    await this.sessions.endOrphans(ORPHAN_MS, mine);
   }
 }

@@ -9,7 +9,7 @@ import { OutboxService } from '../notifications/outbox.service';
 import { RelayOrchestrator } from '../relay/relay-orchestrator.service';
 import { PinsService } from '../shopping/pins.service';
 import { Relay } from '../relay/relay.entity';
-import { Session } from './session.entity';
+import { IngestInfo, Session } from './session.entity';
 import { SessionDto } from './session.dto';
 
 export type EndReason = 'publisher_left' | 'stopped' | 'stalled' | 'ingest_lost';
@@ -68,6 +68,76 @@ export class SessionsService implements LiveSessions {
   }
 
   /**
+   * Starts the session of the channel whose stream key this is: the row, the channel's
+   * `currentSessionId` and `session.started`, in one transaction. null when the key is
+   * unknown or the channel is live already (one live session per channel: a unique index).
+   */
+  async start(
+    keyHash: Buffer,
+    ingestNode: string,
+    streamName: string,
+  ): Promise<{ sessionId: string; channelId: string } | null> {
+    return this.db.transaction(async (m) => {
+      const channel = await this.channels.lockByStreamKeyHash(m, keyHash);
+      if (!channel) return null;
+      const rows = (await m.query(
+        `INSERT INTO sessions (partner_id, channel_id, status, ingest_node, stream_name, last_media_at)
+         VALUES ($1, $2, 'live', $3, $4, now())
+         ON CONFLICT (channel_id) WHERE status = 'live' DO NOTHING
+         RETURNING id`,
+        [channel.partnerId, channel.id, ingestNode, streamName],
+      )) as Array<{ id: string }>;
+      const session = rows[0];
+      if (!session) return null; // already live: a second publisher is refused
+      await this.channels.setCurrentSession(m, channel.id, session.id);
+      await this.outbox.record(m, channel.partnerId, 'session.started', {
+        sessionId: session.id,
+        channelId: channel.id,
+      });
+      return { sessionId: session.id, channelId: channel.id };
+    });
+  }
+
+  /** What the publisher sends (codec, size, bitrate), and that it still sends. */
+  async recordIngest(sessionId: string, info: IngestInfo): Promise<void> {
+    await this.db.query(`UPDATE sessions SET ingest = $2, last_media_at = now() WHERE id = $1`, [
+      sessionId,
+      JSON.stringify(info),
+    ]);
+  }
+
+  /** Status and channel stream key hash of these sessions (a rotated key shows as another hash). */
+  async liveStates(
+    sessionIds: string[],
+  ): Promise<Map<string, { live: boolean; streamKeyHash: Buffer | null }>> {
+    const rows = (await this.db.query(
+      `SELECT s.id, s.status, c.stream_key_hash FROM sessions s
+         LEFT JOIN channels c ON c.id = s.channel_id WHERE s.id = ANY($1::uuid[])`,
+      [sessionIds],
+    )) as Array<{ id: string; status: string; stream_key_hash: Buffer | null }>;
+    return new Map(
+      rows.map((r) => [r.id, { live: r.status === 'live', streamKeyHash: r.stream_key_hash }]),
+    );
+  }
+
+  /**
+   * Ends live sessions whose ingest node stopped reporting media for `silentMs` (a node
+   * that crashed or was cut off), except those in `mine`.
+   */
+  async endOrphans(silentMs: number, mine: Set<string>): Promise<number> {
+    const rows = (await this.db.query(
+      `SELECT id FROM sessions WHERE status = 'live'
+         AND coalesce(last_media_at, started_at) < now() - make_interval(secs => $1)`,
+      [silentMs / 1000],
+    )) as Array<{ id: string }>;
+    let ended = 0;
+    for (const r of rows) {
+      if (!mine.has(r.id) && (await this.end(r.id, 'ingest_lost'))) ended += 1;
+    }
+    return ended;
+  }
+
+  /**
    * Ends a live session: its row, the channel, every relay `stopped`, and
    * `session.ended`, in one transaction. Idempotent.
    */
@@ -80,9 +150,7 @@ export class SessionsService implements LiveSessions {
       )) as [Array<{ partner_id: string; channel_id: string }>, number];
       const row = rows[0];
       if (!row) return false;
-      await m.query(`UPDATE channels SET current_session_id = NULL WHERE current_session_id = $1`, [
-        sessionId,
-      ]);
+      await this.channels.clearCurrentSession(m, sessionId);
       await this.relays.stopSessionRelays(m, sessionId);
       await this.outbox.record(m, row.partner_id, 'session.ended', {
         sessionId,

@@ -1,9 +1,17 @@
 import { ChildProcess, execFile, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { freePort, portOpen, stopChild, waitFor } from './processes';
+import { startNginxRtmp } from './nginx';
+import {
+  freePort,
+  portOpen,
+  stopChild,
+  stopTrackedChildren,
+  trackChild,
+  waitFor,
+} from './processes';
 
 /**
  * Real media processes for tests, loopback only: an ffmpeg publisher (test pattern,
@@ -13,19 +21,10 @@ import { freePort, portOpen, stopChild, waitFor } from './processes';
 const run = promisify(execFile);
 const FFMPEG = process.env.FFMPEG_PATH ?? 'ffmpeg';
 const FFPROBE = process.env.FFPROBE_PATH ?? 'ffprobe';
-const NGINX_RTMP_MODULE = '/usr/lib/nginx/modules/ngx_rtmp_module.so';
-const started = new Set<ChildProcess>();
 
 /** Tracks a media process so that `stopAllMedia()` stops it. */
-export function trackMedia(child: ChildProcess): ChildProcess {
-  started.add(child);
-  child.once('exit', () => started.delete(child));
-  return child;
-}
-
-export async function stopAllMedia(): Promise<void> {
-  await Promise.all([...started].map((c) => stopChild(c, 'SIGKILL')));
-}
+export const trackMedia = trackChild;
+export const stopAllMedia = stopTrackedChildren;
 
 export interface Publisher {
   child: ChildProcess;
@@ -96,44 +95,8 @@ export interface RtmpSink {
 }
 
 /** nginx with Debian's libnginx-mod-rtmp: app `live` accepting any publish. */
-export async function startNginxSink(extraAppConfig = ''): Promise<RtmpSink> {
-  const port = await freePort();
-  const dir = mkdtempSync(join(tmpdir(), 'cb-nginx-'));
-  mkdirSync(join(dir, 'logs'));
-  const conf = `load_module ${NGINX_RTMP_MODULE};
-worker_processes 1;
-daemon off;
-master_process off;
-pid ${dir}/nginx.pid;
-error_log ${dir}/logs/error.log warn;
-events { worker_connections 1024; }
-rtmp {
-  server {
-    listen 127.0.0.1:${port};
-    chunk_size 4096;
-    application live { live on; ${extraAppConfig} }
-  }
-}
-`;
-  writeFileSync(join(dir, 'nginx.conf'), conf);
-  let child: ChildProcess | null = null;
-  const start = async () => {
-    child = trackMedia(
-      spawn('nginx', ['-p', dir, '-c', join(dir, 'nginx.conf')], { stdio: 'ignore' }),
-    );
-    await waitFor(() => portOpen(port), { what: `nginx on ${port}` });
-  };
-  await start();
-  return {
-    port,
-    url: `rtmp://127.0.0.1:${port}/live`,
-    pid: () => (child as ChildProcess | null)?.pid ?? null,
-    stop: async () => {
-      if (child) await stopChild(child, 'SIGKILL');
-      child = null;
-    },
-    restart: start,
-  };
+export function startNginxSink(extraAppConfig = ''): Promise<RtmpSink> {
+  return startNginxRtmp({ appConfig: extraAppConfig });
 }
 
 export interface TestCertificate {

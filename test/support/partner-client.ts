@@ -9,6 +9,8 @@ export interface PartnerClient {
   call(method: string, path: string, body?: unknown): Promise<{ status: number; body: Json }>;
   /** The same, body only. */
   json(method: string, path: string, body?: unknown): Promise<Json>;
+  /** The body of a 2xx answer; anything else throws (benchmarks, set-up steps). */
+  ok(method: string, path: string, body?: unknown): Promise<Json>;
 }
 
 /** Waits until a Castbridge process answers 200 on /health/ready. */
@@ -33,5 +35,11 @@ export async function newPartnerClient(baseUrl: string, name: string): Promise<P
     const text = await r.text();
     return { status: r.status, body: text ? (JSON.parse(text) as Json) : {} };
   };
-  return { apiKey, call, json: async (m, p, b) => (await call(m, p, b)).body };
+  const ok = async (method: string, path: string, body?: unknown) => {
+    const r = await call(method, path, body);
+    if (r.status >= 300)
+      throw new Error(`${method} ${path}: ${r.status} ${JSON.stringify(r.body)}`);
+    return r.body;
+  };
+  return { apiKey, call, json: async (m, p, b) => (await call(m, p, b)).body, ok };
 }

@@ -10,6 +10,19 @@ export const ROOT = (() => {
   return dir;
 })();
 
+const tracked = new Set<ChildProcess>();
+
+/** Tracks a helper process (ffmpeg, nginx, stunnel…) so that `stopTrackedChildren()` stops it. */
+export function trackChild(child: ChildProcess): ChildProcess {
+  tracked.add(child);
+  child.once('exit', () => tracked.delete(child));
+  return child;
+}
+
+export async function stopTrackedChildren(): Promise<void> {
+  await Promise.all([...tracked].map((c) => stopChild(c, 'SIGKILL')));
+}
+
 /** A free loopback TCP port (bound then released). */
 export function freePort(): Promise<number> {
   return new Promise((res, rej) => {
