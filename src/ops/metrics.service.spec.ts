@@ -1,3 +1,4 @@
+import { MediaService } from '../media/media.service';
 import type { ModuleRef } from '@nestjs/core';
 import type { Request } from 'express';
 import { labelValue, MetricsService, routeTemplate } from './metrics.service';
@@ -5,7 +6,10 @@ import { labelValue, MetricsService, routeTemplate } from './metrics.service';
 function service(): MetricsService {
   // Queue depth is not scraped in these tests: the registry has no queues to read.
   const moduleRef = {
-    get: () => ({ getJobCounts: async () => ({ waiting: 2 }) }),
+    get: (token: unknown) =>
+      token === MediaService
+        ? { ingestCounts: () => ({ connections: 3, pending: 2, publishing: 1, playing: 0 }) }
+        : { getJobCounts: async () => ({ waiting: 2 }) },
   } as unknown as ModuleRef;
   return new MetricsService(moduleRef);
 }
@@ -88,6 +92,8 @@ describe('metric helpers', () => {
     );
     expect(text).toContain('castbridge_queue_jobs{queue="maintenance",state="waiting"} 2');
     expect(text).toContain('castbridge_queue_jobs{queue="maintenance",state="active"} 0');
+    expect(text).toContain('castbridge_ingest_connections{state="pending"} 2');
+    expect(text).toContain('castbridge_ingest_connections{state="publishing"} 1');
   });
 
   it('gives each instance its own registry (several apps in one process)', () => {
