@@ -1,6 +1,6 @@
-import { Controller, Get, Param, Req, Res } from '@nestjs/common';
+import { Controller, Get, Param, Res } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
-import type { Request, Response } from 'express';
+import type { Response } from 'express';
 import { readFileSync } from 'node:fs';
 import { AppError } from '../common/errors';
 import { EMBED_CSS, EMBED_JS, embedHtml } from './embed-page';
@@ -58,12 +58,14 @@ export class EmbedController {
   }
 
   @Get(':destinationId/events')
-  async events(
-    @Param('destinationId') id: string,
-    @Req() req: Request,
-    @Res() res: Response,
-  ): Promise<void> {
-    if (!(await this.states.state(id))) throw AppError.notFound('player');
+  async events(@Param('destinationId') id: string, @Res() res: Response): Promise<void> {
+    // Registered before any await: a client that leaves while the state is read must not
+    // leave a heartbeat, a listener or a poller behind.
+    const onClose: Array<() => void> = [];
+    res.on('close', () => onClose.splice(0).forEach((f) => f()));
+    const state = await this.states.state(id);
+    if (res.destroyed) return; // gone already: 'close' has run, nothing was started
+    if (!state) throw AppError.notFound('player');
     res.writeHead(200, {
       'content-type': 'text/event-stream; charset=utf-8',
       'cache-control': 'no-cache, no-transform',
@@ -72,12 +74,11 @@ export class EmbedController {
     });
     res.write('retry: 2000\n\n');
     const heartbeat = setInterval(() => res.write(': keep-alive\n\n'), 15_000);
-    const stop = await this.states.watch(id, (s) => {
-      res.write(`event: state\ndata: ${JSON.stringify(s)}\n\n`);
-    });
-    req.on('close', () => {
-      clearInterval(heartbeat);
-      stop();
-    });
+    onClose.push(() => clearInterval(heartbeat));
+    onClose.push(
+      this.states.watch(id, (s) => {
+        res.write(`event: state\ndata: ${JSON.stringify(s)}\n\n`);
+      }),
+    );
   }
 }

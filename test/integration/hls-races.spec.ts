@@ -1,9 +1,14 @@
 import { mkdir, rename, rm, unlink, writeFile } from 'node:fs/promises';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { connectionFds, Fetched, liveBrandSite, openFds, rawGet } from '../support/playback';
+import {
+  connectionFds,
+  Fetched,
+  openFds,
+  PlaybackApp,
+  rawGet,
+  startPlaybackApp,
+} from '../support/playback';
 import { waitFor } from '../support/processes';
-import { startTestApp, TestApp } from '../support/test-app';
 
 jest.setTimeout(60_000);
 
@@ -35,37 +40,31 @@ function playlist(last: number): string {
  * every file descriptor opened for them is closed again.
  */
 describe('HLS files deleted and replaced while they are served', () => {
-  let t: TestApp;
-  let port: number;
-  let destinationId: string;
-  let dir: string;
-
+  let p: PlaybackApp;
   beforeAll(async () => {
-    t = await startTestApp({ ROLES: 'api' });
-    port = (t.server.address() as AddressInfo).port;
-    ({ destinationId, dir } = await liveBrandSite(t));
-    await mkdir(dir, { recursive: true });
+    p = await startPlaybackApp();
+    await mkdir(p.dir, { recursive: true });
   });
-  afterAll(() => t?.close());
+  afterAll(() => p?.t.close());
 
-  const inDir = (targets: string[]) => targets.filter((p) => p.startsWith(dir));
+  const inDir = (targets: string[]) => targets.filter((f) => f.startsWith(p.dir));
 
   it('answers 200 with the whole file or 404, never crashes, leaves no descriptor open', async () => {
     let last = 0;
     const publish = async (n: number) => {
-      await writeFile(join(dir, `${segName(n)}.tmp`), segment(n));
-      await rename(join(dir, `${segName(n)}.tmp`), join(dir, segName(n)));
-      await writeFile(join(dir, 'index.m3u8.tmp'), playlist(n));
-      await rename(join(dir, 'index.m3u8.tmp'), join(dir, 'index.m3u8'));
-      if (n >= KEEP) await unlink(join(dir, segName(n - KEEP)));
+      await writeFile(join(p.dir, `${segName(n)}.tmp`), segment(n));
+      await rename(join(p.dir, `${segName(n)}.tmp`), join(p.dir, segName(n)));
+      await writeFile(join(p.dir, 'index.m3u8.tmp'), playlist(n));
+      await rename(join(p.dir, 'index.m3u8.tmp'), join(p.dir, 'index.m3u8'));
+      if (n >= KEEP) await unlink(join(p.dir, segName(n - KEEP)));
       last = n;
     };
     await publish(0);
 
     // Warm-up (the database pool fills), then the baseline of open descriptors.
-    const url = (file: string) => `/hls/${destinationId}/${file}`;
+    const url = (file: string) => `/hls/${p.destinationId}/${file}`;
     const warm = await Promise.all(
-      Array.from({ length: READERS }, () => rawGet(port, url('index.m3u8'))),
+      Array.from({ length: READERS }, () => rawGet(p.port, url('index.m3u8'))),
     );
     expect(warm.every((r) => r.kind === 'response' && r.status === 200)).toBe(true);
     const before = openFds();
@@ -89,7 +88,7 @@ describe('HLS files deleted and replaced while they are served', () => {
         results.push({
           file,
           leave,
-          got: await rawGet(port, url(file), { abortAfterFirstChunk: leave }),
+          got: await rawGet(p.port, url(file), { abortAfterFirstChunk: leave }),
         });
       }
     };
@@ -99,7 +98,7 @@ describe('HLS files deleted and replaced while they are served', () => {
     await Promise.all([writer, ...readers]);
 
     // Alive.
-    await t.http().get('/health/live').expect(200);
+    await p.t.http().get('/health/live').expect(200);
 
     const problems: string[] = [];
     const counts = { ok: 0, missing: 0, left: 0 };
@@ -138,15 +137,15 @@ describe('HLS files deleted and replaced while they are served', () => {
       const open = inDir(openFds());
       throw new Error(`${open.length} still open, e.g. ${open.slice(0, 3).join(', ')}`);
     });
-    await waitFor(async () => connectionFds(port).length === 0, {
+    await waitFor(async () => connectionFds(p.port).length === 0, {
       timeoutMs: 3000,
       what: 'the HTTP connections to close',
     });
     // And nothing else opened for them stays (pipes, files): the database and Redis
     // connections of the app are the only descriptors whose number may have changed.
-    const notSockets = (fds: string[]) => fds.filter((p) => !p.startsWith('socket:'));
+    const notSockets = (fds: string[]) => fds.filter((f) => !f.startsWith('socket:'));
     expect(notSockets(openFds()).sort()).toEqual(notSockets(before).sort());
 
-    await rm(dir, { recursive: true, force: true });
+    await rm(p.dir, { recursive: true, force: true });
   });
 });

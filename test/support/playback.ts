@@ -1,9 +1,10 @@
 import { getDataSourceToken } from '@nestjs/typeorm';
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { DataSource } from 'typeorm';
 import { hlsDir } from '../../src/media/media-paths';
-import { createPartner, TestApp } from './test-app';
+import { createPartner, startTestApp, TestApp } from './test-app';
 
 /**
  * A brand-site destination whose relay is `live` in its channel's live session, made
@@ -35,6 +36,21 @@ export async function liveBrandSite(t: TestApp): Promise<{ destinationId: string
   );
   const destinationId = site.body.id as string;
   return { destinationId, dir: hlsDir(t.config.mediaDir, destinationId) };
+}
+
+export interface PlaybackApp {
+  t: TestApp;
+  port: number;
+  destinationId: string;
+  /** The destination's HLS directory (not created). */
+  dir: string;
+}
+
+/** The api role in-process with one live brand-site destination. */
+export async function startPlaybackApp(): Promise<PlaybackApp> {
+  const t = await startTestApp({ ROLES: 'api' });
+  const port = (t.server.address() as AddressInfo).port;
+  return { t, port, ...(await liveBrandSite(t)) };
 }
 
 /** What this process's file descriptors point at (sockets, pipes, files). */
