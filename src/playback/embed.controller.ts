@@ -1,4 +1,4 @@
-import { Controller, Get, Param, Res } from '@nestjs/common';
+import { Controller, Get, OnModuleDestroy, Param, Res } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { readFileSync } from 'node:fs';
@@ -30,8 +30,20 @@ const PAGE_CSP = [
  */
 @ApiExcludeController()
 @Controller('embed')
-export class EmbedController {
+export class EmbedController implements OnModuleDestroy {
+  /**
+   * Open event streams. They never end by themselves, and an open one holds the HTTP
+   * server's close: on shutdown they are ended (the player reconnects after `retry`).
+   */
+  private readonly streams = new Set<Response>();
+  private closing = false;
+
   constructor(private readonly states: EmbedStateService) {}
+
+  onModuleDestroy(): void {
+    this.closing = true;
+    for (const res of this.streams) res.end();
+  }
 
   @Get('assets/:file')
   asset(@Param('file') file: string, @Res() res: Response): void {
@@ -73,6 +85,12 @@ export class EmbedController {
       'x-accel-buffering': 'no',
     });
     res.write('retry: 2000\n\n');
+    if (this.closing) {
+      res.end();
+      return;
+    }
+    this.streams.add(res);
+    onClose.push(() => this.streams.delete(res));
     const heartbeat = setInterval(() => res.write(': keep-alive\n\n'), 15_000);
     onClose.push(() => clearInterval(heartbeat));
     onClose.push(

@@ -181,3 +181,41 @@ describe('embed events: viewers leaving early', () => {
     reads.mockRestore();
   });
 });
+
+/**
+ * Event streams never end by themselves: on shutdown the app ends them, so that the HTTP
+ * server can close (an open viewer held app.close() until the shutdown deadline).
+ */
+describe('embed events: shutdown with viewers watching', () => {
+  it('ends every open event stream and closes', async () => {
+    const p = await startPlaybackApp();
+    const viewers = Array.from(
+      { length: 3 },
+      () =>
+        new Promise<{ events: number; ended: boolean }>((resolve, reject) => {
+          const req = http.get(
+            { host: '127.0.0.1', port: p.port, path: `/embed/${p.destinationId}/events` },
+            (res) => {
+              let text = '';
+              res.setEncoding('utf8');
+              res.on('data', (chunk: string) => (text += chunk));
+              res.on('end', () =>
+                resolve({ events: text.split('event: state\n').length - 1, ended: true }),
+              );
+            },
+          );
+          req.on('error', reject);
+        }),
+    );
+    await waitFor(async () => p.t.app.get(EmbedStateService).watchedCount().listeners === 3, {
+      what: 'three viewers watching',
+    });
+    const closed = await Promise.race([
+      p.t.close().then(() => 'closed'),
+      new Promise((r) => setTimeout(() => r('still open after 10 s'), 10_000).unref()),
+    ]);
+    expect(closed).toBe('closed');
+    // Each got its state, then a clean end (the player's EventSource reconnects).
+    for (const v of await Promise.all(viewers)) expect(v).toEqual({ events: 1, ended: true });
+  });
+});
