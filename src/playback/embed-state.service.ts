@@ -25,6 +25,15 @@ export interface EmbedState {
 
 type Listener = (state: EmbedState) => void;
 
+interface Watched {
+  listeners: Set<Listener>;
+  /** The last state sent to the listeners (and its JSON, to tell a change). */
+  last: string;
+  state: EmbedState | null;
+  polling: boolean;
+  timer: NodeJS.Timeout;
+}
+
 const POLL_MS = 1000;
 
 /**
@@ -35,10 +44,7 @@ const POLL_MS = 1000;
 @Injectable()
 export class EmbedStateService implements OnModuleDestroy {
   private readonly log = new Logger(EmbedStateService.name);
-  private readonly watched = new Map<
-    string,
-    { listeners: Set<Listener>; last: string; timer: NodeJS.Timeout }
-  >();
+  private readonly watched = new Map<string, Watched>();
 
   constructor(@InjectDataSource() private readonly db: DataSource) {}
 
@@ -68,46 +74,67 @@ export class EmbedStateService implements OnModuleDestroy {
     };
   }
 
-  /** Calls `listener` now and on every change; returns the unsubscribe function. */
-  async watch(destinationId: string, listener: Listener): Promise<() => void> {
-    let w = this.watched.get(destinationId);
-    if (!w) {
-      const entry = {
+  /**
+   * Calls `listener` with the destination's state, then on every change; returns the
+   * unsubscribe function, which may be called at any time (also before the first call, and
+   * more than once). A listener joining a destination already watched gets the state its
+   * other viewers last got at once; the first one gets it when the first poll answers
+   * (started at once). One poll runs at a time per destination.
+   */
+  watch(destinationId: string, listener: Listener): () => void {
+    let entry = this.watched.get(destinationId);
+    if (!entry) {
+      const e: Watched = {
         listeners: new Set<Listener>(),
         last: '',
-        timer: setInterval(() => void tick(), POLL_MS),
+        state: null,
+        polling: false,
+        timer: setInterval(() => void this.poll(destinationId, e), POLL_MS),
       };
-      const tick = async () => {
-        try {
-          const s = await this.state(destinationId);
-          if (!s) return;
-          const json = JSON.stringify(s);
-          if (json === entry.last) return;
-          entry.last = json;
-          for (const l of entry.listeners) l(s);
-        } catch (err) {
-          this.log.warn(`embed state of ${destinationId}: ${(err as Error).message}`);
-        }
-      };
-      w = entry;
-      this.watched.set(destinationId, entry);
+      this.watched.set(destinationId, e);
+      entry = e;
+      void this.poll(destinationId, e);
+    } else if (entry.state) {
+      listener(entry.state);
     }
-    const entry = w;
-    entry.listeners.add(listener);
-    const now = await this.state(destinationId);
-    if (now) listener(now);
+    const watched = entry;
+    watched.listeners.add(listener);
     return () => {
-      entry.listeners.delete(listener);
-      if (entry.listeners.size === 0) {
-        clearInterval(entry.timer);
-        this.watched.delete(destinationId);
-      }
+      if (!watched.listeners.delete(listener) || watched.listeners.size > 0) return;
+      clearInterval(watched.timer);
+      if (this.watched.get(destinationId) === watched) this.watched.delete(destinationId);
     };
+  }
+
+  /** How many destinations are polled and how many listeners they have (for tests). */
+  watchedCount(): { destinations: number; listeners: number } {
+    let listeners = 0;
+    for (const w of this.watched.values()) listeners += w.listeners.size;
+    return { destinations: this.watched.size, listeners };
   }
 
   onModuleDestroy(): void {
     for (const w of this.watched.values()) clearInterval(w.timer);
     this.watched.clear();
+  }
+
+  /** Reads the state and tells the listeners when it changed; skipped while one still runs. */
+  private async poll(destinationId: string, entry: Watched): Promise<void> {
+    if (entry.polling) return;
+    entry.polling = true;
+    try {
+      const s = await this.state(destinationId);
+      if (!s) return;
+      const json = JSON.stringify(s);
+      if (json === entry.last) return;
+      entry.last = json;
+      entry.state = s;
+      for (const l of entry.listeners) l(s);
+    } catch (err) {
+      this.log.warn(`embed state of ${destinationId}: ${(err as Error).message}`);
+    } finally {
+      entry.polling = false;
+    }
   }
 
   private async pinned(sessionId: string): Promise<EmbedProduct[]> {

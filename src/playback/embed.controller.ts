@@ -1,6 +1,6 @@
-import { Controller, Get, Param, Req, Res } from '@nestjs/common';
+import { Controller, Get, OnModuleDestroy, Param, Res } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
-import type { Request, Response } from 'express';
+import type { Response } from 'express';
 import { readFileSync } from 'node:fs';
 import { AppError } from '../common/errors';
 import { EMBED_CSS, EMBED_JS, embedHtml } from './embed-page';
@@ -30,8 +30,20 @@ const PAGE_CSP = [
  */
 @ApiExcludeController()
 @Controller('embed')
-export class EmbedController {
+export class EmbedController implements OnModuleDestroy {
+  /**
+   * Open event streams. They never end by themselves, and an open one holds the HTTP
+   * server's close: on shutdown they are ended (the player reconnects after `retry`).
+   */
+  private readonly streams = new Set<Response>();
+  private closing = false;
+
   constructor(private readonly states: EmbedStateService) {}
+
+  onModuleDestroy(): void {
+    this.closing = true;
+    for (const res of this.streams) res.end();
+  }
 
   @Get('assets/:file')
   asset(@Param('file') file: string, @Res() res: Response): void {
@@ -58,12 +70,14 @@ export class EmbedController {
   }
 
   @Get(':destinationId/events')
-  async events(
-    @Param('destinationId') id: string,
-    @Req() req: Request,
-    @Res() res: Response,
-  ): Promise<void> {
-    if (!(await this.states.state(id))) throw AppError.notFound('player');
+  async events(@Param('destinationId') id: string, @Res() res: Response): Promise<void> {
+    // Registered before any await: a client that leaves while the state is read must not
+    // leave a heartbeat, a listener or a poller behind.
+    const onClose: Array<() => void> = [];
+    res.on('close', () => onClose.splice(0).forEach((f) => f()));
+    const state = await this.states.state(id);
+    if (res.destroyed) return; // gone already: 'close' has run, nothing was started
+    if (!state) throw AppError.notFound('player');
     res.writeHead(200, {
       'content-type': 'text/event-stream; charset=utf-8',
       'cache-control': 'no-cache, no-transform',
@@ -71,13 +85,18 @@ export class EmbedController {
       'x-accel-buffering': 'no',
     });
     res.write('retry: 2000\n\n');
+    if (this.closing) {
+      res.end();
+      return;
+    }
+    this.streams.add(res);
+    onClose.push(() => this.streams.delete(res));
     const heartbeat = setInterval(() => res.write(': keep-alive\n\n'), 15_000);
-    const stop = await this.states.watch(id, (s) => {
-      res.write(`event: state\ndata: ${JSON.stringify(s)}\n\n`);
-    });
-    req.on('close', () => {
-      clearInterval(heartbeat);
-      stop();
-    });
+    onClose.push(() => clearInterval(heartbeat));
+    onClose.push(
+      this.states.watch(id, (s) => {
+        res.write(`event: state\ndata: ${JSON.stringify(s)}\n\n`);
+      }),
+    );
   }
 }
