@@ -9,6 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { AppConfig } from '../../config/env.schema';
 import { APP_CONFIG } from '../common/app-config';
+import { PeriodicLoop } from '../common/periodic-loop';
 import { hashSecret } from '../common/secrets';
 import { MetricsService } from '../ops/metrics.service';
 import { RelayOrchestrator } from '../relay/relay-orchestrator.service';
@@ -20,7 +21,7 @@ import type { IngestInfo } from './session.entity';
 
 /** A publisher that stops sending for this long is disconnected and its session ends. */
 export const STALL_MS = 10_000;
-const WATCH_MS = 1000;
+export const INGEST_WATCH_MS = 1000;
 /** Sessions whose ingest node has not been heard of for this long are ended (node lost). */
 const ORPHAN_MS = 30_000;
 
@@ -74,7 +75,12 @@ export function ingestInfo(stats: StreamInfo, kbps: number | null): IngestInfo {
 export class IngestService implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly log = new Logger(IngestService.name);
   private readonly live = new Map<string, LivePublish>();
-  private timer: NodeJS.Timeout | null = null;
+  private readonly loop = new PeriodicLoop(
+    'ingest watch',
+    INGEST_WATCH_MS,
+    () => this.watch(),
+    this.log,
+  );
   private nodeUrl = '';
 
   constructor(
@@ -116,19 +122,11 @@ export class IngestService implements OnApplicationBootstrap, OnApplicationShutd
       `RTMP ingest listening on ${this.config.host}:${port}` +
         (tlsPort !== null ? `, RTMPS on ${this.config.host}:${tlsPort}` : ''),
     );
-    const tick = () => {
-      this.watch()
-        .catch((err: Error) => this.log.warn(`ingest watch: ${err.message}`))
-        .finally(() => {
-          if (this.timer) this.timer = setTimeout(tick, WATCH_MS);
-        });
-    };
-    this.timer = setTimeout(tick, WATCH_MS);
+    this.loop.start();
   }
 
   async onApplicationShutdown(): Promise<void> {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
+    await this.loop.stop();
     const ids = [...this.live.keys()];
     await this.media.close();
     for (const id of ids) await this.ended(id, 'publisher_left');

@@ -1,6 +1,7 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
+import { PeriodicLoop } from '../common/periodic-loop';
 import { WebhookDeliveriesService } from './webhook-deliveries.service';
 
 /** How often the relay looks for new outbox rows when the last look found few. */
@@ -19,10 +20,14 @@ const SWEEP_EVERY_TICKS = 20;
 @Injectable()
 export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger(OutboxRelay.name);
-  private timer: NodeJS.Timeout | null = null;
-  private running: Promise<void> | null = null;
   private stopped = false;
   private ticks = 0;
+  private readonly loop = new PeriodicLoop(
+    'outbox relay',
+    RELAY_INTERVAL_MS,
+    async () => ((await this.tick()) ? 0 : RELAY_INTERVAL_MS),
+    this.logger,
+  );
 
   constructor(
     @InjectDataSource() private readonly db: DataSource,
@@ -30,22 +35,12 @@ export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
   ) {}
 
   onApplicationBootstrap(): void {
-    this.schedule(0);
+    this.loop.start(0);
   }
 
   async onModuleDestroy(): Promise<void> {
     this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
-    await this.running;
-  }
-
-  private schedule(ms: number): void {
-    if (this.stopped) return;
-    this.timer = setTimeout(() => {
-      this.running = this.tick()
-        .then((full) => this.schedule(full ? 0 : RELAY_INTERVAL_MS))
-        .catch(() => this.schedule(RELAY_INTERVAL_MS));
-    }, ms);
+    await this.loop.stop();
   }
 
   /** One pass; true when a full batch was relayed (more may be waiting). */

@@ -1,6 +1,7 @@
 import { OnWorkerEvent, Processor } from '@nestjs/bullmq';
 import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { Job } from 'bullmq';
+import { PeriodicLoop } from '../common/periodic-loop';
 import { QueueName } from '../queues/queue-registry';
 import { workerOptions } from '../queues/worker-options';
 import { JobHandlers, TypedProcessor } from '../queues/typed-processor';
@@ -48,11 +49,22 @@ export class RelayProcessor extends TypedProcessor<QueueName.Relays> {
   }
 }
 
+/** How often a worker re-enqueues active relays and refreshes the relay gauge. */
+export const RELAY_RESUME_MS = 5000;
+
 /** Re-enqueues active relays every few seconds (see RelayOrchestrator.resumeActiveRelays). */
 @Injectable()
 export class RelayResumer implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly log = new Logger(RelayResumer.name);
-  private timer: NodeJS.Timeout | null = null;
+  private readonly loop = new PeriodicLoop(
+    'resume relays',
+    RELAY_RESUME_MS,
+    async () => {
+      await this.orchestrator.resumeActiveRelays();
+      this.metrics.setRelaysByState(await this.orchestrator.countLiveSessionRelays());
+    },
+    this.log,
+  );
 
   constructor(
     private readonly orchestrator: RelayOrchestrator,
@@ -60,22 +72,10 @@ export class RelayResumer implements OnApplicationBootstrap, OnModuleDestroy {
   ) {}
 
   onApplicationBootstrap(): void {
-    const tick = () => {
-      this.orchestrator
-        .resumeActiveRelays()
-        .then(async () =>
-          this.metrics.setRelaysByState(await this.orchestrator.countLiveSessionRelays()),
-        )
-        .catch((err: Error) => this.log.warn(`resume relays: ${err.message}`))
-        .finally(() => {
-          if (this.timer) this.timer = setTimeout(tick, 5000);
-        });
-    };
-    this.timer = setTimeout(tick, 1000);
+    this.loop.start(1000);
   }
 
-  onModuleDestroy(): void {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
+  async onModuleDestroy(): Promise<void> {
+    await this.loop.stop();
   }
 }
