@@ -5,6 +5,7 @@ import type { StoreChange, StoreProduct } from '../stores/providers/store-provid
 import { StoreConnection } from '../stores/store-connection.entity';
 import { StoreConnectionsService } from '../stores/store-connections.service';
 import { StoreProviders } from '../stores/store-providers';
+import { OrderStatusService } from '../shopping/orders/order-status.service';
 import { CatalogWriter } from './catalog-writer.service';
 
 /** Events applied per transaction. */
@@ -38,6 +39,7 @@ export class InboundApplier {
     private readonly providers: StoreProviders,
     private readonly connections: StoreConnectionsService,
     private readonly writer: CatalogWriter,
+    private readonly orders: OrderStatusService,
   ) {}
 
   /** Applies every pending event. */
@@ -246,7 +248,13 @@ export class InboundApplier {
           ? 'updated'
           : 'stale';
       case 'order.status':
-        return this.writer.setOrderStatus(m, conn, change.storeOrderId, change.status, change.at);
+        return this.orders.applyStoreStatus(
+          m,
+          conn,
+          change.storeOrderId,
+          change.status,
+          change.at,
+        );
       case 'app.uninstalled':
         await this.connections.markRevoked(m, conn.id);
         // Later events of this shop in the batch find no connection.

@@ -6,6 +6,7 @@ import type { StoreConnectionsService } from '../../stores/store-connections.ser
 import type { StoreProviders } from '../../stores/store-providers';
 import type { Order } from './order.entity';
 import { OrderPlacementService } from './order-placement.service';
+import { OrderStatusService } from './order-status.service';
 import { OrderRetryError } from './order-retry';
 
 const ORDER = {
@@ -46,7 +47,7 @@ function setup(provider: Partial<StoreProvider>, order: Partial<Order> = {}) {
   };
   const db = {
     getRepository: () => ({ findOneBy: async () => ({ ...ORDER, ...order }) }),
-    query: jest.fn(async () => []),
+    manager,
     transaction: async (fn: (m: unknown) => Promise<unknown>) => fn(manager),
   } as unknown as DataSource;
   const conn = { id: 'conn', status: 'linked', provider: 'shopify', partnerId: 'partner' };
@@ -63,7 +64,8 @@ function setup(provider: Partial<StoreProvider>, order: Partial<Order> = {}) {
       },
     ),
   } as unknown as OutboxService;
-  const service = new OrderPlacementService(db, connections, providers, outbox, {} as JobQueue);
+  const orders = new OrderStatusService(outbox);
+  const service = new OrderPlacementService(db, connections, providers, orders, {} as JobQueue);
   return { service, updates, events, connections };
 }
 

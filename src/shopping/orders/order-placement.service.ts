@@ -1,9 +1,7 @@
-import { orderEventData } from '../../notifications/event-payloads';
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { Job } from 'bullmq';
 import { DataSource } from 'typeorm';
-import { OutboxService } from '../../notifications/outbox.service';
 import { JobQueue } from '../../queues/job-queue.service';
 import { JOBS, orderJobId } from '../../queues/queue-registry';
 import { StoreApiError } from '../../stores/providers/store-provider';
@@ -11,6 +9,7 @@ import { StoreConnectionsService } from '../../stores/store-connections.service'
 import { StoreProviders } from '../../stores/store-providers';
 import { Order } from './order.entity';
 import { toStoreOrderInput } from './order.mapper';
+import { OrderStatusService } from './order-status.service';
 import { OrderRetryError, orderRetryDelayMs } from './order-retry';
 
 /** Pending orders older than this without a job are enqueued again by the sweep. */
@@ -26,7 +25,7 @@ export type PlacementResult =
  * store provider. Before every creation it looks the order up by its reference (our order
  * id, attached to the store order), so an attempt whose answer was lost (crash, timeout,
  * dropped connection) never creates a second order. The status change and its event
- * (order.placed / order.failed) commit together.
+ * (order.placed / order.failed) commit together (OrderStatusService writes both).
  */
 @Injectable()
 export class OrderPlacementService {
@@ -36,7 +35,7 @@ export class OrderPlacementService {
     @InjectDataSource() private readonly db: DataSource,
     private readonly connections: StoreConnectionsService,
     private readonly providers: StoreProviders,
-    private readonly outbox: OutboxService,
+    private readonly orders: OrderStatusService,
     private readonly jobs: JobQueue,
   ) {}
 
@@ -45,7 +44,7 @@ export class OrderPlacementService {
     if (!order) return { outcome: 'skipped', reason: 'no such order' };
     if (order.status !== 'pending')
       return { outcome: 'skipped', reason: `order is ${order.status}` };
-    await this.db.query(`UPDATE orders SET attempts = attempts + 1 WHERE id = $1`, [order.id]);
+    await this.orders.countAttempt(this.db.manager, order.id);
 
     const conn = order.storeConnectionId
       ? await this.connections.findById(order.storeConnectionId)
@@ -112,41 +111,12 @@ export class OrderPlacementService {
     storeOrderId: string,
     found: boolean,
   ): Promise<PlacementResult> {
-    await this.db.transaction(async (m) => {
-      const res: [unknown[], number] = await m.query(
-        `UPDATE orders SET status = 'placed', store_order_id = $2, failure_reason = NULL, updated_at = now()
-          WHERE id = $1 AND status = 'pending'`,
-        [order.id, storeOrderId],
-      );
-      if (res[1] === 0) return;
-      await this.outbox.record(
-        m,
-        order.partnerId,
-        'order.placed',
-        orderEventData(
-          { ...order, storeOrderId, status: 'placed', failureReason: null },
-          'pending',
-        ),
-      );
-    });
+    await this.db.transaction((m) => this.orders.markPlaced(m, order, storeOrderId));
     return { outcome: 'placed', storeOrderId, found };
   }
 
   private async fail(order: Order, reason: string): Promise<PlacementResult> {
-    await this.db.transaction(async (m) => {
-      const res: [unknown[], number] = await m.query(
-        `UPDATE orders SET status = 'failed', failure_reason = $2, updated_at = now()
-          WHERE id = $1 AND status = 'pending'`,
-        [order.id, reason],
-      );
-      if (res[1] === 0) return;
-      await this.outbox.record(
-        m,
-        order.partnerId,
-        'order.failed',
-        orderEventData({ ...order, status: 'failed', failureReason: reason }, 'pending'),
-      );
-    });
+    await this.db.transaction((m) => this.orders.markFailed(m, order, reason));
     this.logger.warn(`order ${order.id} failed: ${reason}`);
     return { outcome: 'failed', reason };
   }
