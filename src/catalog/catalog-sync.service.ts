@@ -6,6 +6,7 @@ import { JobQueue } from '../queues/job-queue.service';
 import { StoreApiContext, StoreApiError, StoreProvider } from '../stores/providers/store-provider';
 import { StoreConnection } from '../stores/store-connection.entity';
 import { StoreConnectionsService } from '../stores/store-connections.service';
+import { StoreCredentials } from '../stores/store-credentials.service';
 import { StoreProviders } from '../stores/store-providers';
 import { CatalogWriter } from './catalog-writer.service';
 
@@ -30,6 +31,7 @@ export class CatalogSyncService {
   constructor(
     @InjectDataSource() private readonly db: DataSource,
     private readonly connections: StoreConnectionsService,
+    private readonly credentials: StoreCredentials,
     private readonly providers: StoreProviders,
     private readonly writer: CatalogWriter,
     private readonly jobs: JobQueue,
@@ -54,7 +56,7 @@ export class CatalogSyncService {
     const { provider } = loaded;
     let conn = loaded.conn;
     try {
-      const ctx = this.connections.context(conn);
+      const ctx = this.credentials.context(conn);
       if (!conn.currency) {
         const { currency } = await provider.shopInfo(ctx);
         await this.db.query(`UPDATE store_connections SET currency = $2 WHERE id = $1`, [
@@ -134,7 +136,7 @@ export class CatalogSyncService {
     );
     let applied = 0;
     try {
-      const ctx = this.connections.context(conn);
+      const ctx = this.credentials.context(conn);
       let cursor: string | null = null;
       for (;;) {
         const page = await provider.listProducts(ctx, { cursor, updatedSince: since });

@@ -7,7 +7,6 @@ import { BrandsService } from '../brands/brands.service';
 import { APP_CONFIG } from '../common/app-config';
 import { AppError, ErrorCode } from '../common/errors';
 import { isUuid } from '../common/pagination';
-import { SecretBox } from '../common/secret-box';
 import { hashSecret, randomToken } from '../common/secrets';
 import { newPkcePair } from './oauth-pkce';
 import { OutboxService } from '../notifications/outbox.service';
@@ -16,6 +15,7 @@ import { JobQueue } from '../queues/job-queue.service';
 import { StoreApiContext, StoreApiError, StoreProvider } from './providers/store-provider';
 import { CreateStoreConnectionDto, StoreConnectionDto } from './store-connection.dto';
 import { StoreConnection } from './store-connection.entity';
+import { StoreCredentials } from './store-credentials.service';
 import { StoreProviders } from './store-providers';
 
 /** How long an authorizeUrl (its state nonce) stays usable. */
@@ -46,7 +46,7 @@ export class StoreConnectionsService {
     private readonly brands: BrandsService,
     private readonly partners: PartnersService,
     private readonly providers: StoreProviders,
-    private readonly secrets: SecretBox,
+    private readonly credentials: StoreCredentials,
     private readonly outbox: OutboxService,
     private readonly jobs: JobQueue,
   ) {}
@@ -145,10 +145,9 @@ export class StoreConnectionsService {
     let codeChallenge: string | undefined;
     if (provider.usesPkce) {
       const pkce = newPkcePair();
-      const sealed = this.secrets.seal(pkce.verifier, `store_connection:${connection.id}:pkce`);
       await this.repo.update(
         { id: connection.id },
-        { pkceVerifierSealed: sealed.sealed, pkceVerifierKeyId: sealed.keyId },
+        this.credentials.sealPkceVerifier(connection.id, pkce.verifier),
       );
       codeChallenge = pkce.challenge;
     }
@@ -207,7 +206,7 @@ export class StoreConnectionsService {
   async remove(partnerId: string, id: string): Promise<void> {
     const c = await this.get(partnerId, id);
     const provider = this.providers.find(c.provider);
-    const ctx = this.contextOrNull(c);
+    const ctx = this.credentials.contextOrNull(c);
     if (provider && ctx && c.webhookIds.length) {
       try {
         await provider.unregisterWebhooks(ctx, c.webhookIds);
@@ -277,13 +276,7 @@ export class StoreConnectionsService {
 
     let token: { accessToken: string; scopes: string[] };
     try {
-      const codeVerifier =
-        provider.usesPkce && conn.pkceVerifierSealed && conn.pkceVerifierKeyId
-          ? this.secrets.open(
-              { keyId: conn.pkceVerifierKeyId, sealed: conn.pkceVerifierSealed },
-              `store_connection:${conn.id}:pkce`,
-            )
-          : undefined;
+      const codeVerifier = provider.usesPkce ? this.credentials.pkceVerifier(conn) : undefined;
       token = await provider.exchangeCode(conn.shop, verified.code, codeVerifier);
     } catch (err) {
       this.logger.warn(
@@ -291,7 +284,7 @@ export class StoreConnectionsService {
       );
       return fail('TOKEN_EXCHANGE_FAILED');
     }
-    const sealed = this.secrets.seal(token.accessToken, `store_connection:${conn.id}`);
+    const sealed = this.credentials.sealAccessToken(conn.id, token.accessToken);
     try {
       await this.db.transaction(async (m) => {
         await m.getRepository(StoreConnection).update(
@@ -299,8 +292,7 @@ export class StoreConnectionsService {
           {
             status: 'linked',
             scopes: token.scopes,
-            accessTokenSealed: sealed.sealed,
-            accessTokenKeyId: sealed.keyId,
+            ...sealed,
             lastError: null,
             syncState: 'running',
             syncImported: 0,
@@ -349,22 +341,6 @@ export class StoreConnectionsService {
     url.searchParams.set('status', status);
     if (error) url.searchParams.set('error', error);
     return url.toString();
-  }
-
-  /** The API context of a linked connection (decrypts the token); never queue or log it. */
-  context(c: StoreConnection): StoreApiContext {
-    const ctx = this.contextOrNull(c);
-    if (!ctx) throw new StoreApiError('unauthorized', `store connection ${c.id} has no token`);
-    return ctx;
-  }
-
-  private contextOrNull(c: StoreConnection): StoreApiContext | null {
-    if (!c.accessTokenSealed || !c.accessTokenKeyId) return null;
-    const accessToken = this.secrets.open(
-      { keyId: c.accessTokenKeyId, sealed: c.accessTokenSealed },
-      `store_connection:${c.id}`,
-    );
-    return { connectionId: c.id, shop: c.shop, accessToken };
   }
 
   /** The store answered 401: the token is no longer good. */

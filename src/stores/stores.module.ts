@@ -7,6 +7,7 @@ import { STORE_PROVIDERS, StoreProvider } from './providers/store-provider';
 import { StoreConnection } from './store-connection.entity';
 import { StoreConnectionsController } from './store-connections.controller';
 import { StoreConnectionsService } from './store-connections.service';
+import { StoreCredentials } from './store-credentials.service';
 import { StoreProviders } from './store-providers';
 import { InboundEventsService } from './webhooks/inbound-events.service';
 import { InboundKicker } from './webhooks/inbound-kicker.service';
@@ -27,10 +28,17 @@ const STORE_PROVIDER_CLASSES: Type<StoreProvider>[] = [ShopifyProvider];
     },
     StoreProviders,
     StoreConnectionsService,
+    StoreCredentials,
     InboundEventsService,
     InboundKicker,
   ],
-  exports: [StoreProviders, StoreConnectionsService, InboundEventsService, InboundKicker],
+  exports: [
+    StoreProviders,
+    StoreConnectionsService,
+    StoreCredentials,
+    InboundEventsService,
+    InboundKicker,
+  ],
 })
 export class StoresModule {}
 

@@ -3,6 +3,7 @@ import type { OutboxService } from '../../notifications/outbox.service';
 import type { JobQueue } from '../../queues/job-queue.service';
 import { StoreApiError, type StoreProvider } from '../../stores/providers/store-provider';
 import type { StoreConnectionsService } from '../../stores/store-connections.service';
+import type { StoreCredentials } from '../../stores/store-credentials.service';
 import type { StoreProviders } from '../../stores/store-providers';
 import type { Order } from './order.entity';
 import { OrderPlacementService } from './order-placement.service';
@@ -53,9 +54,11 @@ function setup(provider: Partial<StoreProvider>, order: Partial<Order> = {}) {
   const conn = { id: 'conn', status: 'linked', provider: 'shopify', partnerId: 'partner' };
   const connections = {
     findById: async () => conn,
-    context: () => ({ connectionId: 'conn', shop: 'x.myshopify.com', accessToken: 'shpat_secret' }),
     markNeedsRelink: jest.fn(async () => undefined),
   } as unknown as StoreConnectionsService;
+  const credentials = {
+    context: () => ({ connectionId: 'conn', shop: 'x.myshopify.com', accessToken: 'shpat_secret' }),
+  } as unknown as StoreCredentials;
   const providers = { find: () => provider } as unknown as StoreProviders;
   const outbox = {
     record: jest.fn(
@@ -65,7 +68,14 @@ function setup(provider: Partial<StoreProvider>, order: Partial<Order> = {}) {
     ),
   } as unknown as OutboxService;
   const orders = new OrderStatusService(outbox);
-  const service = new OrderPlacementService(db, connections, providers, orders, {} as JobQueue);
+  const service = new OrderPlacementService(
+    db,
+    connections,
+    credentials,
+    providers,
+    orders,
+    {} as JobQueue,
+  );
   return { service, updates, events, connections };
 }
 

@@ -6,6 +6,7 @@ import { JobQueue } from '../../queues/job-queue.service';
 import { JOBS, orderJobId } from '../../queues/queue-registry';
 import { StoreApiError } from '../../stores/providers/store-provider';
 import { StoreConnectionsService } from '../../stores/store-connections.service';
+import { StoreCredentials } from '../../stores/store-credentials.service';
 import { StoreProviders } from '../../stores/store-providers';
 import { Order } from './order.entity';
 import { toStoreOrderInput } from './order.mapper';
@@ -34,6 +35,7 @@ export class OrderPlacementService {
   constructor(
     @InjectDataSource() private readonly db: DataSource,
     private readonly connections: StoreConnectionsService,
+    private readonly credentials: StoreCredentials,
     private readonly providers: StoreProviders,
     private readonly orders: OrderStatusService,
     private readonly jobs: JobQueue,
@@ -58,7 +60,7 @@ export class OrderPlacementService {
 
     const input = toStoreOrderInput(order);
     try {
-      const ctx = this.connections.context(conn);
+      const ctx = this.credentials.context(conn);
       const found = await provider.findOrderByReference(ctx, input.reference);
       const storeOrderId = found ?? (await provider.createOrder(ctx, input)).storeOrderId;
       return await this.markPlaced(order, storeOrderId, found !== null);
