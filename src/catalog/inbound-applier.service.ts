@@ -3,6 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import type { StoreChange, StoreProduct } from '../stores/providers/store-provider';
 import { StoreConnection } from '../stores/store-connection.entity';
+import { StoreConnectionSyncState } from '../stores/store-connection-sync-state.service';
 import { StoreConnectionsService } from '../stores/store-connections.service';
 import { StoreProviders } from '../stores/store-providers';
 import { OrderStatusService } from '../shopping/orders/order-status.service';
@@ -38,6 +39,7 @@ export class InboundApplier {
     @InjectDataSource() private readonly db: DataSource,
     private readonly providers: StoreProviders,
     private readonly connections: StoreConnectionsService,
+    private readonly syncState: StoreConnectionSyncState,
     private readonly writer: CatalogWriter,
     private readonly orders: OrderStatusService,
   ) {}
@@ -256,7 +258,7 @@ export class InboundApplier {
           change.at,
         );
       case 'app.uninstalled':
-        await this.connections.markRevoked(m, conn.id);
+        await this.syncState.revoke(m, conn.id, 'store');
         // Later events of this shop in the batch find no connection.
         conns.set(`${row.provider}|${row.shop}`, null);
         return 'revoked';

@@ -15,6 +15,7 @@ import { JobQueue } from '../queues/job-queue.service';
 import { StoreApiContext, StoreApiError, StoreProvider } from './providers/store-provider';
 import { CreateStoreConnectionDto, StoreConnectionDto } from './store-connection.dto';
 import { StoreConnection } from './store-connection.entity';
+import { StoreConnectionSyncState } from './store-connection-sync-state.service';
 import { StoreCredentials } from './store-credentials.service';
 import { StoreProviders } from './store-providers';
 
@@ -47,6 +48,7 @@ export class StoreConnectionsService {
     private readonly partners: PartnersService,
     private readonly providers: StoreProviders,
     private readonly credentials: StoreCredentials,
+    private readonly syncState: StoreConnectionSyncState,
     private readonly outbox: OutboxService,
     private readonly jobs: JobQueue,
   ) {}
@@ -218,20 +220,7 @@ export class StoreConnectionsService {
         );
       }
     }
-    await this.repo.update(
-      { id: c.id },
-      {
-        status: 'revoked',
-        accessTokenSealed: null,
-        accessTokenKeyId: null,
-        webhookIds: [],
-        stateHash: null,
-        stateExpiresAt: null,
-        pkceVerifierSealed: null,
-        pkceVerifierKeyId: null,
-        syncCursor: null,
-      },
-    );
+    await this.syncState.revoke(this.db.manager, c.id, 'partner');
   }
 
   /**
@@ -289,17 +278,9 @@ export class StoreConnectionsService {
       await this.db.transaction(async (m) => {
         await m.getRepository(StoreConnection).update(
           { id: conn.id },
-          {
-            status: 'linked',
-            scopes: token.scopes,
-            ...sealed,
-            lastError: null,
-            syncState: 'running',
-            syncImported: 0,
-            syncTotal: null,
-            syncCursor: null,
-          },
+          { status: 'linked', scopes: token.scopes, ...sealed },
         );
+        await this.syncState.resetForImport(m, conn.id);
         await this.outbox.record(
           m,
           conn.partnerId,
@@ -324,7 +305,7 @@ export class StoreConnectionsService {
       // Linked anyway: reconciliation keeps the catalog current; the error is visible.
       const message = err instanceof StoreApiError ? err.message : 'webhook registration failed';
       this.logger.warn(`store connection ${conn.id}: ${message}`);
-      await this.repo.update({ id: conn.id }, { lastError: `webhook registration: ${message}` });
+      await this.syncState.recordError(conn.id, `webhook registration: ${message}`);
     }
     try {
       await this.jobs.add('catalog.import', { storeConnectionId: conn.id });
@@ -341,36 +322,6 @@ export class StoreConnectionsService {
     url.searchParams.set('status', status);
     if (error) url.searchParams.set('error', error);
     return url.toString();
-  }
-
-  /** The store answered 401: the token is no longer good. */
-  async markNeedsRelink(c: StoreConnection, reason: string): Promise<void> {
-    await this.db.transaction(async (m) => {
-      const res: [unknown[], number] = await m.query(
-        `UPDATE store_connections SET status = 'needs_relink', last_error = $2, updated_at = now()
-          WHERE id = $1 AND status = 'linked'`,
-        [c.id, reason],
-      );
-      if (res[1] > 0) {
-        await this.outbox.record(
-          m,
-          c.partnerId,
-          'store_connection.needs_relink',
-          storeConnectionEventData(c),
-        );
-      }
-    });
-  }
-
-  /** app/uninstalled: the store revoked us; the token is useless and forgotten. */
-  async markRevoked(m: EntityManager, connectionId: string): Promise<void> {
-    await m.query(
-      `UPDATE store_connections
-          SET status = 'revoked', access_token_sealed = NULL, access_token_key_id = NULL,
-              webhook_ids = '[]', sync_cursor = NULL, updated_at = now()
-        WHERE id = $1`,
-      [connectionId],
-    );
   }
 
   toDto(c: StoreConnection): StoreConnectionDto {

@@ -7,6 +7,7 @@ import { STORE_PROVIDERS, StoreProvider } from './providers/store-provider';
 import { StoreConnection } from './store-connection.entity';
 import { StoreConnectionsController } from './store-connections.controller';
 import { StoreConnectionsService } from './store-connections.service';
+import { StoreConnectionSyncState } from './store-connection-sync-state.service';
 import { StoreCredentials } from './store-credentials.service';
 import { StoreProviders } from './store-providers';
 import { InboundEventsService } from './webhooks/inbound-events.service';
@@ -29,6 +30,7 @@ const STORE_PROVIDER_CLASSES: Type<StoreProvider>[] = [ShopifyProvider];
     StoreProviders,
     StoreConnectionsService,
     StoreCredentials,
+    StoreConnectionSyncState,
     InboundEventsService,
     InboundKicker,
   ],
@@ -36,6 +38,7 @@ const STORE_PROVIDER_CLASSES: Type<StoreProvider>[] = [ShopifyProvider];
     StoreProviders,
     StoreConnectionsService,
     StoreCredentials,
+    StoreConnectionSyncState,
     InboundEventsService,
     InboundKicker,
   ],

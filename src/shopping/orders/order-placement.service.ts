@@ -5,6 +5,7 @@ import { DataSource } from 'typeorm';
 import { JobQueue } from '../../queues/job-queue.service';
 import { JOBS, orderJobId } from '../../queues/queue-registry';
 import { StoreApiError } from '../../stores/providers/store-provider';
+import { StoreConnectionSyncState } from '../../stores/store-connection-sync-state.service';
 import { StoreConnectionsService } from '../../stores/store-connections.service';
 import { StoreCredentials } from '../../stores/store-credentials.service';
 import { StoreProviders } from '../../stores/store-providers';
@@ -36,6 +37,7 @@ export class OrderPlacementService {
     @InjectDataSource() private readonly db: DataSource,
     private readonly connections: StoreConnectionsService,
     private readonly credentials: StoreCredentials,
+    private readonly syncState: StoreConnectionSyncState,
     private readonly providers: StoreProviders,
     private readonly orders: OrderStatusService,
     private readonly jobs: JobQueue,
@@ -72,7 +74,7 @@ export class OrderPlacementService {
         return this.retryOrFail(order, job, 'internal error while placing the order', null);
       }
       if (err.kind === 'unauthorized') {
-        await this.connections.markNeedsRelink(conn, err.message);
+        await this.syncState.markNeedsRelink(conn, err.message);
         return this.fail(
           order,
           'the store refused our access token (401); the store connection needs a relink',
