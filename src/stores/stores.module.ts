@@ -11,6 +11,7 @@ import { StoreConnectionSyncState } from './store-connection-sync-state.service'
 import { StoreCredentials } from './store-credentials.service';
 import { StoreOAuthService } from './store-oauth.service';
 import { StoreProviders } from './store-providers';
+import { InboundEventSource } from './webhooks/inbound-event-source.service';
 import { InboundEventsService } from './webhooks/inbound-events.service';
 import { InboundKicker } from './webhooks/inbound-kicker.service';
 import { StoreWebhooksRoute } from './webhooks/store-webhooks.route';
@@ -37,6 +38,7 @@ const STORE_PROVIDER_CLASSES: Type<StoreProvider>[] = [ShopifyProvider];
     StoreCredentials,
     StoreConnectionSyncState,
     InboundEventsService,
+    InboundEventSource,
     InboundKicker,
   ],
   exports: [
@@ -46,6 +48,7 @@ const STORE_PROVIDER_CLASSES: Type<StoreProvider>[] = [ShopifyProvider];
     StoreCredentials,
     StoreConnectionSyncState,
     InboundEventsService,
+    InboundEventSource,
     InboundKicker,
   ],
 })
