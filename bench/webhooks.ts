@@ -14,13 +14,18 @@ import { randomUUID } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import autocannon from 'autocannon';
 import { Client } from 'pg';
-import { SHOPIFY_KEY, SHOPIFY_SECRET } from '../test/support/commerce';
-import { startFakeShopify } from '../test/support/fake-shopify';
-import { freePort, waitFor } from '../test/support/processes';
+import {
+  SHOPIFY_SECRET,
+  shopifyEnv,
+  startLocalShopify,
+  startStoreInstall,
+  waitForImportOverHttp,
+} from '../test/support/commerce';
+import { freePort } from '../test/support/processes';
 import { dropDatabase, flushQueuePrefix, testEnv } from '../test/support/test-env';
 import { signWebhookBody } from '../src/stores/providers/shopify/shopify-signatures';
 import { SteadyRequest, SteadyResult, steadyRate } from './support/steady-rate';
-import { forkBenchApp, startStoreInstall } from './support/bench-app';
+import { forkBenchApp } from './support/bench-app';
 
 const DURATION_S = Number(process.env.BENCH_DURATION ?? 10);
 // Closed loop: throughput = connections / latency. Each webhook waits for its group commit
@@ -64,21 +69,14 @@ function run(opts: autocannon.Options): Promise<Result> {
 }
 
 async function main(): Promise<void> {
-  const fake = await startFakeShopify({
-    apiKey: SHOPIFY_KEY,
-    apiSecret: SHOPIFY_SECRET,
-    products: 100,
-  });
+  const fake = await startLocalShopify({ products: 100 });
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
   const env = testEnv({
     PORT: String(port),
-    PUBLIC_BASE_URL: base,
     ROLES: 'api',
     LOG_LEVEL: 'warn',
-    SHOPIFY_API_KEY: SHOPIFY_KEY,
-    SHOPIFY_API_SECRET: SHOPIFY_SECRET,
-    SHOPIFY_API_ORIGIN: fake.origin,
+    ...shopifyEnv(base, fake.origin),
   });
   // As deployed: an api process takes the webhooks, a worker process applies them.
   const app = await forkBenchApp(env);
@@ -104,15 +102,7 @@ async function main(): Promise<void> {
     // A linked store with its catalog, so the webhooks are applied to real rows.
     const { apiKey, connectionId, callback } = await startStoreInstall(base, fake.shop);
     await fetch(callback, { redirect: 'manual' });
-    await waitFor(
-      async () => {
-        const r = await fetch(`${base}/v1/store-connections/${connectionId}`, {
-          headers: { authorization: `Bearer ${apiKey}` },
-        });
-        return ((await r.json()) as { sync: { lastSyncedAt: string | null } }).sync.lastSyncedAt;
-      },
-      { what: 'import', timeoutMs: 60_000 },
-    );
+    await waitForImportOverHttp(base, apiKey, connectionId);
 
     const product = fake.updateProduct([...fake.products.keys()][0], { title: 'Bench shirt' });
     const body = JSON.stringify(product);
