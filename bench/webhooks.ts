@@ -11,7 +11,7 @@
  * is then started and the backlog's drain is timed).
  */
 import { randomUUID } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import autocannon from 'autocannon';
 import { Client } from 'pg';
 import {
@@ -26,6 +26,7 @@ import { dropDatabase, flushQueuePrefix, testEnv } from '../test/support/test-en
 import { signWebhookBody } from '../src/stores/providers/shopify/shopify-signatures';
 import { SteadyRequest, SteadyResult, steadyRate } from './support/steady-rate';
 import { forkBenchApp } from './support/bench-app';
+import { CLK_TCK, procStat, readdirNumeric } from './support/proc';
 
 const DURATION_S = Number(process.env.BENCH_DURATION ?? 10);
 // Closed loop: throughput = connections / latency. Each webhook waits for its group commit
@@ -35,26 +36,17 @@ const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 256);
 
 type Result = autocannon.Result;
 
-/** CPU seconds (user + system) a process has used, from /proc (Linux; clock ticks of 10 ms). */
+/** CPU seconds (user + system) a process has used, from /proc (Linux). */
 function cpuSeconds(pid: number | undefined): number {
-  if (!pid) return 0;
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(f[11]) + Number(f[12])) / 100;
-  } catch {
-    return 0;
-  }
+  return pid ? (procStat(pid)?.ticks ?? 0) / CLK_TCK : 0;
 }
 
 /** The same, summed over this machine's processes named `name` (Postgres, Redis servers). */
 function serverCpuSeconds(name: string): number {
   let total = 0;
-  for (const pid of readdirSync('/proc')) {
-    if (!/^\d+$/.test(pid)) continue;
+  for (const pid of readdirNumeric('/proc')) {
     try {
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      if (stat.slice(stat.indexOf('(') + 1).startsWith(name)) total += cpuSeconds(Number(pid));
+      if (readFileSync(`/proc/${pid}/comm`, 'utf8').startsWith(name)) total += cpuSeconds(pid);
     } catch {
       // gone meanwhile
     }
