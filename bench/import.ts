@@ -5,32 +5,28 @@
  * Run: npm run bench:import
  */
 import { Client } from 'pg';
-import { SHOPIFY_KEY, SHOPIFY_SECRET } from '../test/support/commerce';
-import { startFakeShopify } from '../test/support/fake-shopify';
-import { freePort, waitFor } from '../test/support/processes';
+import {
+  shopifyEnv,
+  startLocalShopify,
+  startStoreInstall,
+  waitForImportOverHttp,
+} from '../test/support/commerce';
+import { freePort } from '../test/support/processes';
 import { dropDatabase, flushQueuePrefix, testEnv } from '../test/support/test-env';
-import { forkBenchApp, startStoreInstall } from './support/bench-app';
+import { forkBenchApp } from './support/bench-app';
 
 const PRODUCTS = Number(process.env.BENCH_PRODUCTS ?? 10_000);
 const VARIANTS = 3;
 
 async function main(): Promise<void> {
-  const fake = await startFakeShopify({
-    apiKey: SHOPIFY_KEY,
-    apiSecret: SHOPIFY_SECRET,
-    products: PRODUCTS,
-    variantsPerProduct: VARIANTS,
-  });
+  const fake = await startLocalShopify({ products: PRODUCTS, variantsPerProduct: VARIANTS });
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
   const env = testEnv({
     PORT: String(port),
-    PUBLIC_BASE_URL: base,
     ROLES: 'api,worker',
     LOG_LEVEL: 'warn',
-    SHOPIFY_API_KEY: SHOPIFY_KEY,
-    SHOPIFY_API_SECRET: SHOPIFY_SECRET,
-    SHOPIFY_API_ORIGIN: fake.origin,
+    ...shopifyEnv(base, fake.origin),
   });
   const app = await forkBenchApp(env);
   try {
@@ -38,18 +34,10 @@ async function main(): Promise<void> {
 
     const started = Date.now();
     await fetch(callback, { redirect: 'manual' });
-    const done = await waitFor(
-      async () => {
-        const r = await fetch(`${base}/v1/store-connections/${connectionId}`, {
-          headers: { authorization: `Bearer ${apiKey}` },
-        });
-        const c = (await r.json()) as {
-          sync: { state: string; imported: number; lastSyncedAt: string | null };
-        };
-        return c.sync.lastSyncedAt ? c : null;
-      },
-      { what: 'import', timeoutMs: 300_000, intervalMs: 50 },
-    );
+    const done = await waitForImportOverHttp(base, apiKey, connectionId, {
+      timeoutMs: 300_000,
+      intervalMs: 50,
+    });
     const seconds = (Date.now() - started) / 1000;
 
     const pg = new Client({ connectionString: env.DATABASE_URL });

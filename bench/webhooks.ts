@@ -11,16 +11,22 @@
  * is then started and the backlog's drain is timed).
  */
 import { randomUUID } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import autocannon from 'autocannon';
 import { Client } from 'pg';
-import { SHOPIFY_KEY, SHOPIFY_SECRET } from '../test/support/commerce';
-import { startFakeShopify } from '../test/support/fake-shopify';
-import { freePort, waitFor } from '../test/support/processes';
+import {
+  SHOPIFY_SECRET,
+  shopifyEnv,
+  startLocalShopify,
+  startStoreInstall,
+  waitForImportOverHttp,
+} from '../test/support/commerce';
+import { freePort } from '../test/support/processes';
 import { dropDatabase, flushQueuePrefix, testEnv } from '../test/support/test-env';
 import { signWebhookBody } from '../src/stores/providers/shopify/shopify-signatures';
 import { SteadyRequest, SteadyResult, steadyRate } from './support/steady-rate';
-import { forkBenchApp, startStoreInstall } from './support/bench-app';
+import { forkBenchApp } from './support/bench-app';
+import { CLK_TCK, procStat, readdirNumeric } from './support/proc';
 
 const DURATION_S = Number(process.env.BENCH_DURATION ?? 10);
 // Closed loop: throughput = connections / latency. Each webhook waits for its group commit
@@ -30,26 +36,17 @@ const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 256);
 
 type Result = autocannon.Result;
 
-/** CPU seconds (user + system) a process has used, from /proc (Linux; clock ticks of 10 ms). */
+/** CPU seconds (user + system) a process has used, from /proc (Linux). */
 function cpuSeconds(pid: number | undefined): number {
-  if (!pid) return 0;
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(f[11]) + Number(f[12])) / 100;
-  } catch {
-    return 0;
-  }
+  return pid ? (procStat(pid)?.ticks ?? 0) / CLK_TCK : 0;
 }
 
 /** The same, summed over this machine's processes named `name` (Postgres, Redis servers). */
 function serverCpuSeconds(name: string): number {
   let total = 0;
-  for (const pid of readdirSync('/proc')) {
-    if (!/^\d+$/.test(pid)) continue;
+  for (const pid of readdirNumeric('/proc')) {
     try {
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      if (stat.slice(stat.indexOf('(') + 1).startsWith(name)) total += cpuSeconds(Number(pid));
+      if (readFileSync(`/proc/${pid}/comm`, 'utf8').startsWith(name)) total += cpuSeconds(pid);
     } catch {
       // gone meanwhile
     }
@@ -64,21 +61,14 @@ function run(opts: autocannon.Options): Promise<Result> {
 }
 
 async function main(): Promise<void> {
-  const fake = await startFakeShopify({
-    apiKey: SHOPIFY_KEY,
-    apiSecret: SHOPIFY_SECRET,
-    products: 100,
-  });
+  const fake = await startLocalShopify({ products: 100 });
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
   const env = testEnv({
     PORT: String(port),
-    PUBLIC_BASE_URL: base,
     ROLES: 'api',
     LOG_LEVEL: 'warn',
-    SHOPIFY_API_KEY: SHOPIFY_KEY,
-    SHOPIFY_API_SECRET: SHOPIFY_SECRET,
-    SHOPIFY_API_ORIGIN: fake.origin,
+    ...shopifyEnv(base, fake.origin),
   });
   // As deployed: an api process takes the webhooks, a worker process applies them.
   const app = await forkBenchApp(env);
@@ -104,15 +94,7 @@ async function main(): Promise<void> {
     // A linked store with its catalog, so the webhooks are applied to real rows.
     const { apiKey, connectionId, callback } = await startStoreInstall(base, fake.shop);
     await fetch(callback, { redirect: 'manual' });
-    await waitFor(
-      async () => {
-        const r = await fetch(`${base}/v1/store-connections/${connectionId}`, {
-          headers: { authorization: `Bearer ${apiKey}` },
-        });
-        return ((await r.json()) as { sync: { lastSyncedAt: string | null } }).sync.lastSyncedAt;
-      },
-      { what: 'import', timeoutMs: 60_000 },
-    );
+    await waitForImportOverHttp(base, apiKey, connectionId);
 
     const product = fake.updateProduct([...fake.products.keys()][0], { title: 'Bench shirt' });
     const body = JSON.stringify(product);

@@ -5,7 +5,6 @@ import { createApp } from '../../src/bootstrap';
 import { MAX_BODY_BYTES } from '../../src/common/http-limits';
 import { serveAhead } from '../../src/common/serve-ahead';
 import { readRawBody } from '../../src/stores/webhooks/raw-body';
-import { newPartnerClient } from '../../test/support/partner-client';
 
 /**
  * The real application in its own process (so the load generator does not share its
@@ -72,28 +71,4 @@ if (require.main === module && process.argv.includes('--serve')) {
     process.stderr.write(`bench app failed: ${(err as Error).stack}\n`);
     process.exit(1);
   });
-}
-
-export interface PendingInstall {
-  apiKey: string;
-  connectionId: string;
-  /** Our OAuth callback, as the store's consent redirected to it: fetch it to finish. */
-  callback: string;
-}
-
-/** A partner, a brand and a store connection whose consent is given; the callback is left. */
-export async function startStoreInstall(base: string, shop: string): Promise<PendingInstall> {
-  const partner = await newPartnerClient(base, 'bench');
-  const brand = await partner.json('POST', '/v1/brands', { name: 'bench' });
-  const conn = await partner.json('POST', `/v1/brands/${String(brand.id)}/store-connections`, {
-    provider: 'shopify',
-    shop,
-    returnUrl: `${base}/done`,
-  });
-  const consent = await fetch(String(conn.authorizeUrl), { redirect: 'manual' });
-  return {
-    apiKey: partner.apiKey,
-    connectionId: String(conn.id),
-    callback: consent.headers.get('location')!,
-  };
 }

@@ -5,7 +5,9 @@ import { DataSource } from 'typeorm';
 import { JobQueue } from '../queues/job-queue.service';
 import { StoreApiContext, StoreApiError, StoreProvider } from '../stores/providers/store-provider';
 import { StoreConnection } from '../stores/store-connection.entity';
+import { StoreConnectionSyncState } from '../stores/store-connection-sync-state.service';
 import { StoreConnectionsService } from '../stores/store-connections.service';
+import { StoreCredentials } from '../stores/store-credentials.service';
 import { StoreProviders } from '../stores/store-providers';
 import { CatalogWriter } from './catalog-writer.service';
 
@@ -21,7 +23,8 @@ export interface ProgressSink {
 /**
  * Catalog import and reconciliation. Both page through the store's products and write
  * them through CatalogWriter; the import persists its cursor with every page (same
- * transaction), so a crashed import resumes where it stopped.
+ * transaction), so a crashed import resumes where it stopped. The connection's sync fields
+ * are written by StoreConnectionSyncState.
  */
 @Injectable()
 export class CatalogSyncService {
@@ -30,6 +33,8 @@ export class CatalogSyncService {
   constructor(
     @InjectDataSource() private readonly db: DataSource,
     private readonly connections: StoreConnectionsService,
+    private readonly credentials: StoreCredentials,
+    private readonly syncState: StoreConnectionSyncState,
     private readonly providers: StoreProviders,
     private readonly writer: CatalogWriter,
     private readonly jobs: JobQueue,
@@ -54,31 +59,19 @@ export class CatalogSyncService {
     const { provider } = loaded;
     let conn = loaded.conn;
     try {
-      const ctx = this.connections.context(conn);
+      const ctx = this.credentials.context(conn);
       if (!conn.currency) {
         const { currency } = await provider.shopInfo(ctx);
-        await this.db.query(`UPDATE store_connections SET currency = $2 WHERE id = $1`, [
-          conn.id,
-          currency,
-        ]);
+        await this.syncState.setCurrency(conn.id, currency);
         conn = { ...conn, currency } as StoreConnection;
       }
       if (!conn.syncCursor) {
         // A fresh start (not a resume): count, and remember when it began (the watermark).
         const total = await provider.countProducts(ctx);
-        await this.db.query(
-          `UPDATE store_connections
-              SET sync_state = 'running', sync_total = $2, sync_imported = 0, sync_started_at = now(),
-                  last_error = NULL, updated_at = now()
-            WHERE id = $1`,
-          [conn.id, total],
-        );
+        await this.syncState.importStarted(conn.id, total);
         conn = (await this.connections.findById(conn.id)) ?? conn;
       } else {
-        await this.db.query(
-          `UPDATE store_connections SET sync_state = 'running', updated_at = now() WHERE id = $1`,
-          [conn.id],
-        );
+        await this.syncState.importResumed(conn.id);
       }
       let cursor = conn.syncCursor;
       let imported = conn.syncImported;
@@ -88,12 +81,7 @@ export class CatalogSyncService {
         const page = await provider.listProducts(ctx, { cursor });
         await this.db.transaction(async (m) => {
           await this.writer.upsertProducts(m, conn, page.products, { emitEvents: false });
-          await m.query(
-            `UPDATE store_connections
-                SET sync_cursor = $2, sync_imported = sync_imported + $3, updated_at = now()
-              WHERE id = $1`,
-            [conn.id, page.nextCursor, page.products.length],
-          );
+          await this.syncState.importPageSaved(m, conn.id, page.nextCursor, page.products.length);
         });
         imported += page.products.length;
         cursor = page.nextCursor;
@@ -102,14 +90,7 @@ export class CatalogSyncService {
         );
         if (!cursor) break;
       }
-      await this.db.query(
-        `UPDATE store_connections
-            SET sync_state = 'idle', sync_cursor = NULL, last_synced_at = now(),
-                sync_watermark = COALESCE(sync_started_at, now()), sync_total = GREATEST(sync_total, sync_imported),
-                last_error = NULL, updated_at = now()
-          WHERE id = $1`,
-        [conn.id],
-      );
+      await this.syncState.importFinished(conn.id);
       return { imported };
     } catch (err) {
       throw await this.failed(conn, err, finalAttempt);
@@ -134,7 +115,7 @@ export class CatalogSyncService {
     );
     let applied = 0;
     try {
-      const ctx = this.connections.context(conn);
+      const ctx = this.credentials.context(conn);
       let cursor: string | null = null;
       for (;;) {
         const page = await provider.listProducts(ctx, { cursor, updatedSince: since });
@@ -146,12 +127,7 @@ export class CatalogSyncService {
         if (!cursor) break;
       }
       const deleted = await this.reconcileDeletions(conn, provider, ctx, startedAt);
-      await this.db.query(
-        `UPDATE store_connections
-            SET sync_watermark = $2, last_synced_at = now(), last_error = NULL, updated_at = now()
-          WHERE id = $1`,
-        [conn.id, startedAt],
-      );
+      await this.syncState.reconciled(conn.id, startedAt);
       return { applied, deleted };
     } catch (err) {
       throw await this.failed(conn, err, false);
@@ -210,19 +186,10 @@ export class CatalogSyncService {
     if (!(err instanceof StoreApiError))
       this.logger.error(`sync of ${conn.id} failed: ${(err as Error).message}`);
     if (err instanceof StoreApiError && err.kind === 'unauthorized') {
-      await this.connections.markNeedsRelink(conn, safe);
-      await this.db.query(
-        `UPDATE store_connections SET sync_state = 'failed', last_error = $2 WHERE id = $1`,
-        [conn.id, safe],
-      );
+      await this.syncState.syncUnauthorized(conn, safe);
       return new UnrecoverableError(safe);
     }
-    await this.db.query(
-      `UPDATE store_connections SET sync_state = CASE WHEN $3 THEN 'failed' ELSE sync_state END,
-              last_error = $2, updated_at = now()
-        WHERE id = $1`,
-      [conn.id, safe, finalAttempt],
-    );
+    await this.syncState.syncFailed(conn.id, safe, finalAttempt);
     return err instanceof StoreApiError ? new Error(safe) : (err as Error);
   }
 }

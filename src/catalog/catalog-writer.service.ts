@@ -1,17 +1,10 @@
-import { orderEventData } from '../notifications/event-payloads';
 import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
+import { updateReturning } from '../database/update-returning';
 import { OutboxService } from '../notifications/outbox.service';
-import type { StoreOrderStatus, StoreProduct } from '../stores/providers/store-provider';
+import type { StoreProduct } from '../stores/providers/store-provider';
 import type { StoreConnection } from '../stores/store-connection.entity';
 import { CatalogService } from './catalog.service';
-
-/** TypeORM answers an UPDATE … RETURNING as [rows, count] (an INSERT as rows): the rows. */
-async function updateReturning<T>(m: EntityManager, sql: string, params: unknown[]): Promise<T[]> {
-  const res: unknown = await m.query(sql, params);
-  const arr = res as unknown[];
-  return (Array.isArray(arr[0]) ? arr[0] : arr) as T[];
-}
 
 type Conn = Pick<StoreConnection, 'id' | 'partnerId' | 'brandId' | 'currency'>;
 
@@ -35,10 +28,10 @@ function newestPerProduct(products: StoreProduct[]): StoreProduct[] {
 }
 
 /**
- * The one place that writes the catalog, used by the import, reconciliation and inbound
- * webhooks alike. Every write carries its freshness guard in the SQL itself (the store's
- * updated_at must be newer than the stored one), so an older event never overwrites newer
- * data and applying the same event twice changes nothing. Callers pass the transaction's
+ * The one writer of the catalog (`products`, `variants` and their stock), used by the
+ * import, reconciliation and inbound webhooks alike. Every write carries its freshness
+ * guard in the SQL itself (the store's updated_at must be newer than the stored one), so an
+ * older event never overwrites newer data and applying the same event twice changes nothing. Callers pass the transaction's
  * EntityManager: the change and its outbox events commit together.
  */
 @Injectable()
@@ -292,66 +285,5 @@ export class CatalogWriter {
       });
     }
     return rows.length > 0;
-  }
-
-  /**
-   * Order webhooks: an order Castbridge placed in the store is found by its store order id;
-   * other orders of the store are not ours and are ignored.
-   */
-  async setOrderStatus(
-    m: EntityManager,
-    conn: Conn,
-    storeOrderId: string,
-    status: StoreOrderStatus,
-    at: Date,
-  ): Promise<'updated' | 'stale' | 'unknown'> {
-    const rows = await updateReturning<{
-      id: string;
-      external_id: string;
-      brand_id: string;
-      session_id: string | null;
-      total_price: string;
-      currency: string | null;
-      failure_reason: string | null;
-      previous: string;
-      status: string;
-    }>(
-      m,
-      `WITH old AS (
-           SELECT id, status, store_updated_at FROM orders
-            WHERE store_connection_id = $1 AND store_order_id = $2 FOR UPDATE)
-         UPDATE orders o SET status = $3, store_updated_at = $4, updated_at = now()
-           FROM old
-          WHERE o.id = old.id AND (old.store_updated_at IS NULL OR old.store_updated_at < $4)
-         RETURNING o.id, o.external_id, o.brand_id, o.session_id, o.total_price, o.currency,
-                   o.failure_reason, old.status AS previous, o.status`,
-      [conn.id, storeOrderId, status, at.toISOString()],
-    );
-    if (rows.length === 0) {
-      const [known]: Array<{ n: number }> = await m.query(
-        `SELECT count(*)::int AS n FROM orders WHERE store_connection_id = $1 AND store_order_id = $2`,
-        [conn.id, storeOrderId],
-      );
-      return known.n > 0 ? 'stale' : 'unknown';
-    }
-    const r = rows[0];
-    if (r.previous !== r.status) {
-      // The store confirming an order still pending on our side is its placement.
-      const type =
-        r.previous === 'pending' && r.status === 'placed' ? 'order.placed' : 'order.updated';
-      const order = {
-        id: r.id,
-        externalId: r.external_id,
-        brandId: r.brand_id,
-        sessionId: r.session_id,
-        storeOrderId,
-        status: r.status,
-        totalPrice: r.total_price,
-        currency: r.currency,
-        failureReason: r.failure_reason,
-      };
-      await this.outbox.record(m, conn.partnerId, type, orderEventData(order, r.previous));
-    }
-    return 'updated';
   }
 }

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { BrandsModule } from '../brands/brands.module';
+import { OrdersModule } from '../shopping/orders/orders.module';
 import { StoresModule } from '../stores/stores.module';
 import { CatalogSyncService } from './catalog-sync.service';
 import { CatalogWriter } from './catalog-writer.service';
@@ -14,7 +15,7 @@ import { InboundApplier } from './inbound-applier.service';
 
 /** Catalog reads and writes, import/reconcile/apply services: every role. */
 @Module({
-  imports: [BrandsModule, StoresModule],
+  imports: [BrandsModule, StoresModule, OrdersModule],
   providers: [CatalogService, CatalogWriter, CatalogSyncService, InboundApplier],
   exports: [CatalogService, CatalogWriter, CatalogSyncService, InboundApplier],
 })

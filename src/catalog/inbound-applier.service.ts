@@ -1,43 +1,42 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, EntityManager } from 'typeorm';
+import { EntityManager } from 'typeorm';
+import { OrderStatusService } from '../shopping/orders/order-status.service';
 import type { StoreChange, StoreProduct } from '../stores/providers/store-provider';
 import { StoreConnection } from '../stores/store-connection.entity';
+import { StoreConnectionSyncState } from '../stores/store-connection-sync-state.service';
 import { StoreConnectionsService } from '../stores/store-connections.service';
 import { StoreProviders } from '../stores/store-providers';
+import {
+  InboundEventSource,
+  PendingInboundEvent,
+} from '../stores/webhooks/inbound-event-source.service';
 import { CatalogWriter } from './catalog-writer.service';
 
 /** Events applied per transaction. */
-const BATCH = 100;
+export const INBOUND_BATCH = 100;
 /** After this many failed tries an event is set aside (applied_at set, outcome "failed"). */
-const MAX_ATTEMPTS = 5;
-
-interface InboundRow {
-  id: string;
-  provider: string;
-  shop: string;
-  topic: string;
-  triggered_at: Date | null;
-  /** The body as the store sent it (JSON text, parsed when it was recorded; dropped once applied). */
-  payload: string;
-  attempts: number;
-}
+export const INBOUND_MAX_ATTEMPTS = 5;
 
 /**
- * Applies recorded inbound store events. Each batch is one transaction: the rows are
- * claimed (FOR UPDATE SKIP LOCKED, so several workers share the work), applied, and
- * marked applied together with the catalog change and its outbox events (the dedupe and
- * the change commit together). A batch that fails is redone event by event.
+ * Applies recorded inbound store events. Each batch is one transaction of the event
+ * source: the events are claimed, translated by their provider, applied through the owner
+ * of what they change (CatalogWriter: products, variants, stock; OrderStatusService:
+ * orders; StoreConnectionSyncState: app/uninstalled), and marked applied together with
+ * that change and its outbox events (the dedupe and the change commit together). A batch
+ * that fails is redone event by event, each in a savepoint: a failing event fails alone
+ * and is retried by the next drain, then set aside after INBOUND_MAX_ATTEMPTS tries.
  */
 @Injectable()
 export class InboundApplier {
   private readonly logger = new Logger(InboundApplier.name);
 
   constructor(
-    @InjectDataSource() private readonly db: DataSource,
+    private readonly events: InboundEventSource,
     private readonly providers: StoreProviders,
     private readonly connections: StoreConnectionsService,
+    private readonly syncState: StoreConnectionSyncState,
     private readonly writer: CatalogWriter,
+    private readonly orders: OrderStatusService,
   ) {}
 
   /** Applies every pending event. */
@@ -49,10 +48,9 @@ export class InboundApplier {
       let ids: string[] = [];
       try {
         // Fast path: the whole batch in one transaction, marked applied in one statement.
-        ids = await this.db.transaction(async (m) => {
-          const rows = await this.claim(m, lastId);
+        ids = await this.events.withClaimed(lastId, INBOUND_BATCH, async (m, rows) => {
           const outcomes = await this.applyBatch(m, rows);
-          await this.markApplied(
+          await this.events.markApplied(
             m,
             rows.map((r) => r.id),
             outcomes,
@@ -68,7 +66,7 @@ export class InboundApplier {
         failed += r.failed;
       }
       if (ids.length > 0) lastId = ids[ids.length - 1];
-      if (ids.length < BATCH) break;
+      if (ids.length < INBOUND_BATCH) break;
     }
     return { applied, failed };
   }
@@ -77,67 +75,31 @@ export class InboundApplier {
    * Forgets applied events older than the dedupe window (Shopify retries a webhook for
    * about 48 hours; the window is longer). Pending ones are never deleted.
    */
-  async prune(olderThanDays: number): Promise<{ deleted: number }> {
-    const res: [unknown[], number] = await this.db.query(
-      `DELETE FROM inbound_events
-        WHERE applied_at IS NOT NULL AND received_at < now() - make_interval(days => $1)`,
-      [olderThanDays],
-    );
-    return { deleted: res[1] };
-  }
-
-  private claim(m: EntityManager, afterId: string): Promise<InboundRow[]> {
-    return m.query(
-      `SELECT id, provider, shop, topic, triggered_at, payload, attempts
-         FROM inbound_events
-        WHERE applied_at IS NULL AND id > $1
-        ORDER BY id LIMIT ${BATCH}
-          FOR UPDATE SKIP LOCKED`,
-      [afterId],
-    );
-  }
-
-  private async markApplied(m: EntityManager, ids: string[], outcomes: string[]): Promise<void> {
-    if (ids.length === 0) return;
-    await m.query(
-      `UPDATE inbound_events e SET applied_at = now(), outcome = x.outcome, payload = NULL
-         FROM unnest($1::bigint[], $2::text[]) AS x(id, outcome)
-        WHERE e.id = x.id`,
-      [ids, outcomes],
-    );
+  prune(olderThanDays: number): Promise<{ deleted: number }> {
+    return this.events.pruneApplied(olderThanDays);
   }
 
   /** The slow path: a savepoint per event, so a failing event fails alone (and is retried). */
   private drainOneByOne(
     afterId: string,
   ): Promise<{ ids: string[]; applied: number; failed: number }> {
-    return this.db.transaction(async (m) => {
-      const rows = await this.claim(m, afterId);
+    return this.events.withClaimed(afterId, INBOUND_BATCH, async (m, rows) => {
       const conns = new Map<string, StoreConnection | null>();
       let applied = 0;
       let failed = 0;
       for (const row of rows) {
-        await m.query('SAVEPOINT inbound_event');
         try {
-          const outcome = await this.applyOne(m, row, conns);
-          await m.query('RELEASE SAVEPOINT inbound_event');
-          await this.markApplied(m, [row.id], [outcome]);
+          const outcome = await this.events.inSavepoint(m, () => this.applyOne(m, row, conns));
+          await this.events.markApplied(m, [row.id], [outcome]);
           applied++;
         } catch (err) {
-          await m.query('ROLLBACK TO SAVEPOINT inbound_event');
+          // The cache may hold what the undone savepoint saw: read connections again.
           conns.clear();
-          const giveUp = row.attempts + 1 >= MAX_ATTEMPTS;
+          const giveUp = row.attempts + 1 >= INBOUND_MAX_ATTEMPTS;
           this.logger.warn(
             `inbound event ${row.id} (${row.topic}) failed: ${(err as Error).message}`,
           );
-          await m.query(
-            `UPDATE inbound_events
-                SET attempts = attempts + 1, last_error = $2,
-                    applied_at = CASE WHEN $3 THEN now() END,
-                    outcome = CASE WHEN $3 THEN 'failed' END
-              WHERE id = $1`,
-            [row.id, (err as Error).message.slice(0, 500), giveUp],
-          );
+          await this.events.markFailed(m, row.id, (err as Error).message, giveUp);
           failed++;
         }
       }
@@ -151,7 +113,7 @@ export class InboundApplier {
    * would decide anyway); the other events one by one. Every write is guarded by store
    * time, so the order inside a batch does not change the result.
    */
-  private async applyBatch(m: EntityManager, rows: InboundRow[]): Promise<string[]> {
+  private async applyBatch(m: EntityManager, rows: PendingInboundEvent[]): Promise<string[]> {
     const conns = new Map<string, StoreConnection | null>();
     const outcomes: string[] = new Array<string>(rows.length);
     const upserts = new Map<
@@ -190,7 +152,7 @@ export class InboundApplier {
 
   private async resolve(
     m: EntityManager,
-    row: InboundRow,
+    row: PendingInboundEvent,
     conns: Map<string, StoreConnection | null>,
   ): Promise<string | { conn: StoreConnection; change: StoreChange }> {
     const provider = this.providers.find(row.provider);
@@ -204,14 +166,14 @@ export class InboundApplier {
     const change = provider.toChange(
       row.topic,
       JSON.parse(row.payload),
-      row.triggered_at ? new Date(row.triggered_at) : null,
+      row.triggeredAt,
     );
     return { conn, change };
   }
 
   private async applyOne(
     m: EntityManager,
-    row: InboundRow,
+    row: PendingInboundEvent,
     conns: Map<string, StoreConnection | null>,
   ): Promise<string> {
     const resolved = await this.resolve(m, row, conns);
@@ -224,7 +186,7 @@ export class InboundApplier {
     conn: StoreConnection,
     change: StoreChange,
     conns: Map<string, StoreConnection | null>,
-    row: InboundRow,
+    row: PendingInboundEvent,
   ): Promise<string> {
     switch (change.kind) {
       case 'product.upsert': {
@@ -246,9 +208,15 @@ export class InboundApplier {
           ? 'updated'
           : 'stale';
       case 'order.status':
-        return this.writer.setOrderStatus(m, conn, change.storeOrderId, change.status, change.at);
+        return this.orders.applyStoreStatus(
+          m,
+          conn,
+          change.storeOrderId,
+          change.status,
+          change.at,
+        );
       case 'app.uninstalled':
-        await this.connections.markRevoked(m, conn.id);
+        await this.syncState.revoke(m, conn.id, 'store');
         // Later events of this shop in the batch find no connection.
         conns.set(`${row.provider}|${row.shop}`, null);
         return 'revoked';

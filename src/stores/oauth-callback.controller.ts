@@ -1,13 +1,13 @@
 import { Controller, Get, Param, Query, Res } from '@nestjs/common';
 import { ApiExcludeEndpoint, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
-import { StoreConnectionsService } from './store-connections.service';
+import { StoreOAuthService } from './store-oauth.service';
 
 /** GET /oauth/<provider>/callback: where the store's consent screen sends the brand back. */
 @ApiTags('oauth')
 @Controller('oauth')
 export class OAuthCallbackController {
-  constructor(private readonly connections: StoreConnectionsService) {}
+  constructor(private readonly oauth: StoreOAuthService) {}
 
   @Get(':provider/callback')
   @ApiExcludeEndpoint()
@@ -16,7 +16,7 @@ export class OAuthCallbackController {
     @Query() query: Record<string, unknown>,
     @Res() res: Response,
   ): Promise<void> {
-    const outcome = await this.connections.completeOAuth(provider, query);
+    const outcome = await this.oauth.complete(provider, query);
     res.redirect(302, outcome.redirectTo);
   }
 }

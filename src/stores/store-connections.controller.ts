@@ -8,13 +8,17 @@ import {
   StoreConnectionListDto,
 } from './store-connection.dto';
 import { StoreConnectionsService } from './store-connections.service';
+import { StoreOAuthService } from './store-oauth.service';
 
 @ApiTags('stores')
 @ApiBearerAuth('partner')
 @UseGuards(PartnerAuthGuard)
 @Controller('v1')
 export class StoreConnectionsController {
-  constructor(private readonly connections: StoreConnectionsService) {}
+  constructor(
+    private readonly connections: StoreConnectionsService,
+    private readonly oauth: StoreOAuthService,
+  ) {}
 
   @Post('brands/:id/store-connections')
   async create(
@@ -22,7 +26,7 @@ export class StoreConnectionsController {
     @Param('id') brandId: string,
     @Body() dto: CreateStoreConnectionDto,
   ): Promise<StoreConnectionCreatedDto> {
-    const { connection, authorizeUrl } = await this.connections.create(partnerId, brandId, dto);
+    const { connection, authorizeUrl } = await this.oauth.start(partnerId, brandId, dto);
     return { ...this.connections.toDto(connection), authorizeUrl };
   }
 

@@ -7,7 +7,11 @@ import { STORE_PROVIDERS, StoreProvider } from './providers/store-provider';
 import { StoreConnection } from './store-connection.entity';
 import { StoreConnectionsController } from './store-connections.controller';
 import { StoreConnectionsService } from './store-connections.service';
+import { StoreConnectionSyncState } from './store-connection-sync-state.service';
+import { StoreCredentials } from './store-credentials.service';
+import { StoreOAuthService } from './store-oauth.service';
 import { StoreProviders } from './store-providers';
+import { InboundEventSource } from './webhooks/inbound-event-source.service';
 import { InboundEventsService } from './webhooks/inbound-events.service';
 import { InboundKicker } from './webhooks/inbound-kicker.service';
 import { StoreWebhooksRoute } from './webhooks/store-webhooks.route';
@@ -15,7 +19,10 @@ import { StoreWebhooksRoute } from './webhooks/store-webhooks.route';
 /** Every shop platform Castbridge links to: adding one is a folder in providers/ and a line here. */
 const STORE_PROVIDER_CLASSES: Type<StoreProvider>[] = [ShopifyProvider];
 
-/** Store connections, OAuth, providers and the inbound webhook record: every role. */
+/**
+ * Store connections (reads and CRUD), the OAuth install, their credentials and sync state,
+ * providers, and the inbound webhook record: every role.
+ */
 @Module({
   imports: [TypeOrmModule.forFeature([StoreConnection]), BrandsModule],
   providers: [
@@ -27,10 +34,23 @@ const STORE_PROVIDER_CLASSES: Type<StoreProvider>[] = [ShopifyProvider];
     },
     StoreProviders,
     StoreConnectionsService,
+    StoreOAuthService,
+    StoreCredentials,
+    StoreConnectionSyncState,
     InboundEventsService,
+    InboundEventSource,
     InboundKicker,
   ],
-  exports: [StoreProviders, StoreConnectionsService, InboundEventsService, InboundKicker],
+  exports: [
+    StoreProviders,
+    StoreConnectionsService,
+    StoreOAuthService,
+    StoreCredentials,
+    StoreConnectionSyncState,
+    InboundEventsService,
+    InboundEventSource,
+    InboundKicker,
+  ],
 })
 export class StoresModule {}
 

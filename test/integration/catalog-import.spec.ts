@@ -1,5 +1,4 @@
 import { getQueueToken } from '@nestjs/bullmq';
-import { getDataSourceToken } from '@nestjs/typeorm';
 import { Queue } from 'bullmq';
 import { DataSource } from 'typeorm';
 import { QueueName } from '../../src/queues/queue-registry';
@@ -7,7 +6,10 @@ import { waitFor } from '../support/processes';
 import {
   CommerceFixture,
   linkStore,
+  outboxEvents,
+  productByExternalId,
   startCommerce,
+  waitForCatalogSyncIdle,
   waitForImport,
   waitForInboundApplied,
 } from '../support/commerce';
@@ -21,7 +23,7 @@ describe('catalog import and reconciliation against the local store', () => {
 
   beforeAll(async () => {
     f = await startCommerce({ products: PRODUCTS, variantsPerProduct: 3 });
-    db = f.t.app.get<DataSource>(getDataSourceToken());
+    db = f.db;
   });
   afterAll(() => f.close());
 
@@ -124,7 +126,7 @@ describe('catalog import and reconciliation against the local store', () => {
       .slice(requestsBefore)
       .filter((r) => r.path.endsWith('/products.json'));
     expect(calls[0].query.updated_at_min).toBeTruthy();
-    const events = await db.query(`SELECT data FROM outbox_events WHERE type = 'product.updated'`);
+    const events = await outboxEvents(f, 'product.updated');
     expect(events.map((e: { data: { title: string } }) => e.data.title).sort()).toEqual([
       'Also changed',
       'Changed while our webhook was lost',
@@ -134,18 +136,10 @@ describe('catalog import and reconciliation against the local store', () => {
   it('reconciliation finds a product deleted without a webhook', async () => {
     // The previous test's reconcile job may still be finishing (it answers before the job
     // ends): under load it would see this deletion too and sweep a second time.
-    const sync = f.t.app.get<Queue>(getQueueToken(QueueName.CatalogSync));
-    await waitFor(
-      async () => (await sync.getActiveCount()) + (await sync.getWaitingCount()) === 0,
-      {
-        what: 'catalog-sync queue idle',
-      },
-    );
+    await waitForCatalogSyncIdle(f);
     const [, , c] = [...f.fake.products.values()];
     f.fake.deleteProduct(c.id);
-    const [{ id }] = await db.query(`SELECT id FROM products WHERE external_id = $1`, [
-      String(c.id),
-    ]);
+    const { id } = (await productByExternalId(f, c.id))!;
     const before = f.fake.requests.length;
     await f.t.http().post(`/v1/store-connections/${connectionId}/sync`).set(f.auth).expect(202);
     await waitFor(
@@ -156,7 +150,7 @@ describe('catalog import and reconciliation against the local store', () => {
       { what: 'the deletion' },
     );
     await f.t.http().get(`/v1/products/${id}`).set(f.auth).expect(404);
-    const [event] = await db.query(`SELECT data FROM outbox_events WHERE type = 'product.deleted'`);
+    const [event] = await outboxEvents(f, 'product.deleted');
     expect(event.data).toMatchObject({ productId: id, externalId: String(c.id) });
     // The id sweep asked for ids only.
     const sweep = f.fake.requests.slice(before).filter((r) => r.query.fields === 'id');
@@ -167,7 +161,7 @@ describe('catalog import and reconciliation against the local store', () => {
     const sync = f.t.app.get<Queue>(getQueueToken(QueueName.CatalogSync));
     // (Not the delayed ones: the reconcile-all scheduler always keeps its next run there.)
     const busy = async () => (await sync.getActiveCount()) + (await sync.getWaitingCount());
-    await waitFor(async () => (await busy()) === 0, { what: 'catalog-sync queue idle' });
+    await waitForCatalogSyncIdle(f);
     const t0 = Date.now();
     // The next reconciliation waits out three 429s (Retry-After 1 s) inside its job.
     f.fake.rateLimitNext(3, '1.0');

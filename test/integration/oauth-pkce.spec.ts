@@ -1,4 +1,3 @@
-import { getDataSourceToken } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { pkceChallenge } from '../../src/stores/oauth-pkce';
 import type { StoreProvider } from '../../src/stores/providers/store-provider';
@@ -46,7 +45,7 @@ describe('a PKCE provider through the generic install flow', () => {
 
   beforeAll(async () => {
     f = await startCommerce();
-    db = f.t.app.get<DataSource>(getDataSourceToken());
+    db = f.db;
     (f.t.app.get(StoreProviders) as unknown as { byName: Map<string, StoreProvider> }).byName.set(
       stub.name,
       stub,

@@ -1,4 +1,3 @@
-import { getDataSourceToken } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { JobQueue } from '../../src/queues/job-queue.service';
@@ -6,12 +5,16 @@ import { QueueName } from '../../src/queues/queue-registry';
 import { OrderPlacementService } from '../../src/shopping/orders/order-placement.service';
 import {
   CommerceFixture,
+  getOrder as getOrderOf,
+  insertOrderRow,
   linkStore,
+  outboxEvents,
   startCommerce,
+  waitForFailedAttempts,
   waitForImport,
   waitForInboundApplied,
+  waitForOrderSettled,
 } from '../support/commerce';
-import { waitFor } from '../support/processes';
 import { createPartner } from '../support/test-app';
 
 jest.setTimeout(120_000);
@@ -32,7 +35,7 @@ describe('orders: POST /v1/orders, placement in the store, status from store web
 
   beforeAll(async () => {
     f = await startCommerce({ products: 3, variantsPerProduct: 2 });
-    db = f.t.app.get<DataSource>(getDataSourceToken());
+    db = f.db;
     // Enough stock in the store for every order of this file (each one decrements it).
     for (const p of f.fake.products.values())
       for (const v of p.variants) v.inventory_quantity = 500;
@@ -62,24 +65,13 @@ describe('orders: POST /v1/orders, placement in the store, status from store web
       .post('/v1/orders')
       .set(auth)
       .send(b as object);
-  const getOrder = async (id: string) =>
-    (await f.t.http().get(`/v1/orders/${id}`).set(f.auth).expect(200)).body as Record<
-      string,
-      unknown
-    >;
-  const settled = (id: string, timeoutMs = 30_000) =>
-    waitFor(
-      async () => {
-        const o = await getOrder(id);
-        return o.status !== 'pending' ? o : null;
-      },
-      { timeoutMs, intervalMs: 100, what: `order ${id} to leave pending` },
-    );
+  const getOrder = (id: string) => getOrderOf(f, id);
+  const settled = (id: string, timeoutMs = 30_000) => waitForOrderSettled(f, id, { timeoutMs });
   const events = async (type: string, orderId: string) =>
-    (await db.query(
-      `SELECT partner_id, data FROM outbox_events WHERE type = $1 AND data->>'orderId' = $2`,
-      [type, orderId],
-    )) as Array<{ partner_id: string; data: Record<string, unknown> }>;
+    (await outboxEvents(f, type, { orderId })) as Array<{
+      partner_id: string;
+      data: Record<string, unknown>;
+    }>;
   const orderCount = async () =>
     (await db.query(`SELECT count(*)::int AS n FROM orders`))[0].n as number;
   const storeOrderPosts = () =>
@@ -371,13 +363,7 @@ describe('orders: POST /v1/orders, placement in the store, status from store web
       const res = await post(body()).expect(202);
       id = res.body.id;
       // At least two attempts failed against the down store, and the order still waits.
-      await waitFor(
-        async () => {
-          const [row] = await db.query(`SELECT status, attempts FROM orders WHERE id = $1`, [id]);
-          return row.status === 'pending' && row.attempts >= 2;
-        },
-        { timeoutMs: 40_000, intervalMs: 200, what: 'two failed attempts' },
-      );
+      await waitForFailedAttempts(f, id, 2);
       expect(f.fake.ordersTagged(`cb-${id}`)).toHaveLength(0);
       expect((await getOrder(id)).status).toBe('pending');
     } finally {
@@ -451,27 +437,21 @@ describe('orders: POST /v1/orders, placement in the store, status from store web
     const [template] = await db.query(
       `SELECT line_items, total_price, currency, customer FROM orders WHERE status IN ('placed', 'paid') LIMIT 1`,
     );
-    const [row] = await db.query(
-      `INSERT INTO orders (partner_id, brand_id, store_connection_id, external_id, status, line_items,
-                           total_price, currency, customer, created_at)
-       VALUES ($1, $2, $3, $4, 'pending', $5::jsonb, $6, $7, $8::jsonb, now() - interval '1 minute')
-       RETURNING id`,
-      [
-        f.partner.id,
-        f.brandId,
-        connectionId,
-        nextExternalId(),
-        JSON.stringify(template.line_items),
-        template.total_price,
-        template.currency,
-        JSON.stringify(template.customer),
-      ],
-    );
+    const id = await insertOrderRow(f, {
+      connectionId,
+      externalId: nextExternalId(),
+      status: 'pending',
+      lineItems: template.line_items,
+      totalPrice: template.total_price,
+      currency: template.currency,
+      customer: template.customer,
+      createdSecondsAgo: 60,
+    });
     const sweeper = f.t.app.get(OrderPlacementService);
     const { requeued } = await sweeper.sweep();
     expect(requeued).toBe(1);
-    expect((await settled(row.id)).status).toBe('placed');
-    expect(f.fake.ordersTagged(`cb-${row.id}`)).toHaveLength(1);
+    expect((await settled(id)).status).toBe('placed');
+    expect(f.fake.ordersTagged(`cb-${id}`)).toHaveLength(1);
     expect((await sweeper.sweep()).requeued).toBe(0);
   });
 
@@ -511,7 +491,7 @@ describe('orders: the network path to the store is cut during placement', () => 
 
   beforeAll(async () => {
     f = await startCommerce({ products: 1, variantsPerProduct: 1, storeProxy: true });
-    db = f.t.app.get<DataSource>(getDataSourceToken());
+    db = f.db;
     const { connectionId } = await linkStore(f);
     await waitForImport(f, connectionId);
   });
@@ -534,24 +514,12 @@ describe('orders: the network path to the store is cut during placement', () => 
         })
         .expect(202);
       id = res.body.id;
-      await waitFor(
-        async () => {
-          const [row] = await db.query(`SELECT status, attempts FROM orders WHERE id = $1`, [id]);
-          return row.status === 'pending' && row.attempts >= 2;
-        },
-        { timeoutMs: 40_000, intervalMs: 200, what: 'two failed attempts' },
-      );
+      await waitForFailedAttempts(f, id, 2);
       expect(f.fake.orders.size).toBe(0);
     } finally {
       f.storeProxy!.restore();
     }
-    const placed = await waitFor(
-      async () => {
-        const o = (await f.t.http().get(`/v1/orders/${id}`).set(f.auth).expect(200)).body;
-        return o.status !== 'pending' ? o : null;
-      },
-      { timeoutMs: 60_000, intervalMs: 200, what: 'the order to be placed' },
-    );
+    const placed = await waitForOrderSettled(f, id, { timeoutMs: 60_000, intervalMs: 200 });
     expect(placed.status).toBe('placed');
     expect(f.fake.ordersTagged(`cb-${id}`)).toHaveLength(1);
     expect(f.fake.orders.size).toBe(1);

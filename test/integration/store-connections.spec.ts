@@ -1,7 +1,13 @@
-import { getDataSourceToken } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { SHOPIFY_TOPICS } from '../../src/stores/providers/shopify/shopify-payloads';
-import { CommerceFixture, linkStore, startCommerce, waitForImport } from '../support/commerce';
+import {
+  CommerceFixture,
+  linkStore,
+  outboxEvents,
+  startCommerce,
+  waitForImport,
+} from '../support/commerce';
+import { createPartner } from '../support/test-app';
 
 describe('store connections: Shopify OAuth install (local Shopify-like store)', () => {
   let f: CommerceFixture;
@@ -9,7 +15,7 @@ describe('store connections: Shopify OAuth install (local Shopify-like store)', 
 
   beforeAll(async () => {
     f = await startCommerce({ products: 30 });
-    db = f.t.app.get<DataSource>(getDataSourceToken());
+    db = f.db;
   });
   afterAll(() => f.close());
 
@@ -130,9 +136,7 @@ describe('store connections: Shopify OAuth install (local Shopify-like store)', 
       status: 'linked',
       sync: { imported: 30, total: 30, lastError: null },
     });
-    const events = await db.query(
-      `SELECT type, data FROM outbox_events WHERE type = 'store_connection.linked'`,
-    );
+    const events = await outboxEvents(f, 'store_connection.linked');
     expect(events).toHaveLength(1);
     expect(events[0].data).toMatchObject({
       storeConnectionId: linked.connectionId,
@@ -230,13 +234,8 @@ describe('store connections: Shopify OAuth install (local Shopify-like store)', 
     const [{ id }] = await db.query(
       `SELECT id FROM store_connections WHERE status = 'linked' LIMIT 1`,
     );
-    const other = await f.t
-      .http()
-      .post('/v1/admin/partners')
-      .set('authorization', 'Bearer test-admin-token-0123456789')
-      .send({ name: 'Other' })
-      .expect(201);
-    const otherAuth = { authorization: `Bearer ${other.body.apiKey}` };
+    const other = await createPartner(f.t, 'Other');
+    const otherAuth = { authorization: `Bearer ${other.apiKey}` };
     await f.t.http().get(`/v1/store-connections/${id}`).set(otherAuth).expect(404);
     await f.t.http().post(`/v1/store-connections/${id}/sync`).set(otherAuth).expect(404);
     await f.t.http().delete(`/v1/store-connections/${id}`).set(otherAuth).expect(404);

@@ -1,4 +1,3 @@
-import { getDataSourceToken } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { InboundApplier } from '../../src/catalog/inbound-applier.service';
@@ -7,7 +6,10 @@ import { FakeProduct, shopifyTime } from '../support/fake-shopify';
 import { waitFor } from '../support/processes';
 import {
   CommerceFixture,
+  insertOrderRow,
   linkStore,
+  outboxEvents,
+  productByExternalId,
   startCommerce,
   waitForImport,
   waitForInboundApplied,
@@ -21,7 +23,7 @@ describe('inbound Shopify webhooks: verify, record, apply', () => {
 
   beforeAll(async () => {
     f = await startCommerce({ products: 5 });
-    db = f.t.app.get<DataSource>(getDataSourceToken());
+    db = f.db;
     connectionId = (await linkStore(f)).connectionId;
     await waitForImport(f, connectionId);
     url = `${f.baseUrl}/webhooks/shopify`;
@@ -29,14 +31,6 @@ describe('inbound Shopify webhooks: verify, record, apply', () => {
   afterAll(() => f.close());
 
   const products = () => [...f.fake.products.values()];
-  const productByExternal = async (externalId: string | number) => {
-    const [row] = await db.query(`SELECT * FROM products WHERE external_id = $1`, [
-      String(externalId),
-    ]);
-    return row as { id: string; title: string; deleted_at: Date | null } | undefined;
-  };
-  const outbox = (type: string) =>
-    db.query(`SELECT data FROM outbox_events WHERE type = $1 ORDER BY created_at`, [type]);
   const ok = async (sent: Promise<{ status: number; body: string }>) => {
     const res = await sent;
     expect(res.status).toBe(200);
@@ -52,8 +46,8 @@ describe('inbound Shopify webhooks: verify, record, apply', () => {
     expect(res.status).toBe(200);
     expect(await inboundCount()).toBe(before + 1);
     await waitForInboundApplied(f);
-    expect((await productByExternal(p.id))!.title).toBe('Renamed shirt');
-    const events = await outbox('product.updated');
+    expect((await productByExternalId(f, p.id))!.title).toBe('Renamed shirt');
+    const events = await outboxEvents(f, 'product.updated');
     expect(events.at(-1).data).toMatchObject({ externalId: String(p.id), title: 'Renamed shirt' });
     expect(events.at(-1).data.variants).toHaveLength(3);
   });
@@ -64,7 +58,7 @@ describe('inbound Shopify webhooks: verify, record, apply', () => {
       (await f.fake.sendWebhook(url, 'products/update', p, { eventId: 'evt-dup' })).status,
     ).toBe(200);
     await waitForInboundApplied(f);
-    const n = (await outbox('product.updated')).length;
+    const n = (await outboxEvents(f, 'product.updated')).length;
     const dup = await f.fake.sendWebhook(url, 'products/update', p, { eventId: 'evt-dup' });
     expect(dup.status).toBe(200);
     expect(JSON.parse(dup.body)).toEqual({ status: 'duplicate' });
@@ -74,7 +68,7 @@ describe('inbound Shopify webhooks: verify, record, apply', () => {
     const dup2 = await f.fake.sendWebhook(url, 'products/update', q, { webhookId: 'wh-1' });
     expect(JSON.parse(dup2.body)).toEqual({ status: 'duplicate' });
     await waitForInboundApplied(f);
-    expect((await outbox('product.updated')).length).toBe(n + 1);
+    expect((await outboxEvents(f, 'product.updated')).length).toBe(n + 1);
     const [{ c }] = await db.query(
       `SELECT count(*)::int AS c FROM inbound_events WHERE event_key IN ('evt-dup', 'wh-1')`,
     );
@@ -87,13 +81,13 @@ describe('inbound Shopify webhooks: verify, record, apply', () => {
     const newer = f.fake.updateProduct(id, { title: 'Newer' });
     await ok(f.fake.sendWebhook(url, 'products/update', newer, { eventId: 'evt-new' }));
     await waitForInboundApplied(f);
-    const n = (await outbox('product.updated')).length;
+    const n = (await outboxEvents(f, 'product.updated')).length;
     expect(
       (await f.fake.sendWebhook(url, 'products/update', older, { eventId: 'evt-old' })).status,
     ).toBe(200);
     await waitForInboundApplied(f);
-    expect((await productByExternal(id))!.title).toBe('Newer');
-    expect((await outbox('product.updated')).length).toBe(n);
+    expect((await productByExternalId(f, id))!.title).toBe('Newer');
+    expect((await outboxEvents(f, 'product.updated')).length).toBe(n);
     const [row] = await db.query(`SELECT outcome FROM inbound_events WHERE event_key = 'evt-old'`);
     expect(row.outcome).toBe('stale');
   });
@@ -118,7 +112,7 @@ describe('inbound Shopify webhooks: verify, record, apply', () => {
     });
     expect(res.status).toBe(401);
     expect(await inboundCount()).toBe(before);
-    expect((await productByExternal(p.id))!.title).not.toBe('Forged');
+    expect((await productByExternalId(f, p.id))!.title).not.toBe('Forged');
   });
 
   it('answers 400 for signed but malformed JSON, 404 for an unknown provider; records nothing', async () => {
@@ -262,9 +256,9 @@ describe('inbound Shopify webhooks: verify, record, apply', () => {
     const p: FakeProduct = f.fake.addProduct({ title: 'Brand new hat', variants: 2 });
     await ok(f.fake.sendWebhook(url, 'products/create', p));
     await waitForInboundApplied(f);
-    const created = await productByExternal(p.id);
+    const created = await productByExternalId(f, p.id);
     expect(created).toBeDefined();
-    expect((await outbox('product.created')).at(-1).data).toMatchObject({
+    expect((await outboxEvents(f, 'product.created')).at(-1).data).toMatchObject({
       externalId: String(p.id),
       title: 'Brand new hat',
     });
@@ -280,7 +274,7 @@ describe('inbound Shopify webhooks: verify, record, apply', () => {
       ),
     );
     await waitForInboundApplied(f);
-    expect((await outbox('product.deleted')).at(-1).data).toMatchObject({
+    expect((await outboxEvents(f, 'product.deleted')).at(-1).data).toMatchObject({
       productId: created!.id,
       externalId: String(p.id),
     });
@@ -308,13 +302,13 @@ describe('inbound Shopify webhooks: verify, record, apply', () => {
       }),
     );
     await waitForInboundApplied(f);
-    const prod = await productByExternal(p.id);
+    const prod = await productByExternalId(f, p.id);
     const api = await f.t.http().get(`/v1/products/${prod!.id}`).set(f.auth).expect(200);
     const variant = api.body.variants.find(
       (x: { externalId: string }) => x.externalId === String(v.id),
     );
     expect(variant).toMatchObject({ inventoryQuantity: 0, available: false, currency: 'EUR' });
-    const events = await outbox('inventory.updated');
+    const events = await outboxEvents(f, 'inventory.updated');
     expect(events.at(-1).data).toMatchObject({
       variantId: variant.id,
       inventoryQuantity: 0,
@@ -329,11 +323,12 @@ describe('inbound Shopify webhooks: verify, record, apply', () => {
   });
 
   it('orders/create for an order still pending on our side records order.placed', async () => {
-    const [order] = await db.query(
-      `INSERT INTO orders (partner_id, brand_id, store_connection_id, external_id, status, store_order_id)
-       VALUES ($1, $2, $3, 'partner-order-2', 'pending', '820982911') RETURNING id`,
-      [f.partner.id, f.brandId, connectionId],
-    );
+    const orderId = await insertOrderRow(f, {
+      connectionId,
+      externalId: 'partner-order-2',
+      status: 'pending',
+      storeOrderId: '820982911',
+    });
     await ok(
       f.fake.sendWebhook(url, 'orders/create', {
         id: 820982911,
@@ -342,12 +337,12 @@ describe('inbound Shopify webhooks: verify, record, apply', () => {
       }),
     );
     await waitForInboundApplied(f);
-    const [row] = await db.query(`SELECT status FROM orders WHERE id = $1`, [order.id]);
+    const [row] = await db.query(`SELECT status FROM orders WHERE id = $1`, [orderId]);
     expect(row.status).toBe('placed');
-    const placed = await outbox('order.placed');
+    const placed = await outboxEvents(f, 'order.placed');
     // The same shape as when placement confirms it (orderEventData builds both).
     expect(placed.at(-1).data).toEqual({
-      orderId: order.id,
+      orderId,
       externalId: expect.any(String),
       brandId: expect.any(String),
       sessionId: null,
@@ -382,7 +377,7 @@ describe('inbound Shopify webhooks: verify, record, apply', () => {
     expect(fineRow.outcome).toBe('updated');
     // Applied: the body is not kept (order bodies carry customers' addresses).
     expect(fineRow.payload).toBeNull();
-    expect((await productByExternal(good.id))!.title).toBe('Fine');
+    expect((await productByExternalId(f, good.id))!.title).toBe('Fine');
     const [badRow] = await db.query(
       `SELECT applied_at, last_error, payload FROM inbound_events WHERE event_key = 'evt-broken'`,
     );
@@ -390,7 +385,7 @@ describe('inbound Shopify webhooks: verify, record, apply', () => {
     // Not applied: its body stays, to be retried (or looked at once set aside).
     expect(JSON.parse(badRow.payload)).toEqual(broken);
     expect(badRow.last_error).toMatch(/numeric/);
-    expect((await productByExternal(bad.id))!.title).not.toBe('Broken');
+    expect((await productByExternalId(f, bad.id))!.title).not.toBe('Broken');
     // Set it aside so later tests see an empty backlog.
     await db.query(
       `UPDATE inbound_events SET applied_at = now(), outcome = 'failed' WHERE event_key = 'evt-broken'`,
@@ -398,11 +393,12 @@ describe('inbound Shopify webhooks: verify, record, apply', () => {
   });
 
   it('matches orders placed by Castbridge by store order id; ignores others; newer status only', async () => {
-    const [order] = await db.query(
-      `INSERT INTO orders (partner_id, brand_id, store_connection_id, external_id, status, store_order_id)
-       VALUES ($1, $2, $3, 'partner-order-1', 'placed', '450789469') RETURNING id`,
-      [f.partner.id, f.brandId, connectionId],
-    );
+    const orderId = await insertOrderRow(f, {
+      connectionId,
+      externalId: 'partner-order-1',
+      status: 'placed',
+      storeOrderId: '450789469',
+    });
     const t0 = Date.now();
     const order1 = (financial: string, at: number, extra: Record<string, unknown> = {}) => ({
       id: 450789469,
@@ -416,7 +412,7 @@ describe('inbound Shopify webhooks: verify, record, apply', () => {
     await ok(f.fake.sendWebhook(url, 'orders/updated', order1('pending', t0 + 1000))); // older: ignored
     await ok(f.fake.sendWebhook(url, 'orders/create', { ...order1('paid', t0), id: 999 })); // not ours
     await waitForInboundApplied(f);
-    let [row] = await db.query(`SELECT status FROM orders WHERE id = $1`, [order.id]);
+    let [row] = await db.query(`SELECT status FROM orders WHERE id = $1`, [orderId]);
     expect(row.status).toBe('paid');
     await ok(
       f.fake.sendWebhook(url, 'refunds/create', {
@@ -426,15 +422,15 @@ describe('inbound Shopify webhooks: verify, record, apply', () => {
       }),
     );
     await waitForInboundApplied(f);
-    [row] = await db.query(`SELECT status FROM orders WHERE id = $1`, [order.id]);
+    [row] = await db.query(`SELECT status FROM orders WHERE id = $1`, [orderId]);
     expect(row.status).toBe('refunded');
-    const events = await outbox('order.updated');
+    const events = await outboxEvents(f, 'order.updated');
     expect(events.map((e: { data: { status: string } }) => e.data.status)).toEqual([
       'paid',
       'refunded',
     ]);
     expect(events[0].data).toMatchObject({
-      orderId: order.id,
+      orderId,
       externalId: 'partner-order-1',
       storeOrderId: '450789469',
       previousStatus: 'placed',
@@ -514,7 +510,7 @@ describe('inbound Shopify webhooks: verify, record, apply', () => {
       { what: 'needs_relink' },
     );
     expect(c.sync.lastError).toContain('401');
-    expect((await outbox('store_connection.needs_relink')).at(-1).data).toMatchObject({
+    expect((await outboxEvents(f, 'store_connection.needs_relink')).at(-1).data).toMatchObject({
       storeConnectionId: connectionId,
     });
   });

@@ -1,8 +1,7 @@
-import { getDataSourceToken } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
 import {
   CommerceFixture,
   linkStore,
+  productByExternalId,
   startCommerce,
   waitForImport,
   waitForInboundApplied,
@@ -17,7 +16,6 @@ import { uniqueName } from '../support/test-env';
  */
 describe('webhooks while Postgres or Redis is unavailable', () => {
   let f: CommerceFixture;
-  let db: DataSource;
   let pgProxy: TcpProxy;
   let redisProxy: TcpProxy;
   let url: string;
@@ -35,7 +33,6 @@ describe('webhooks while Postgres or Redis is unavailable', () => {
         REDIS_URL: `redis://127.0.0.1:${redisProxy.port}`,
       },
     });
-    db = f.t.app.get<DataSource>(getDataSourceToken());
     const { connectionId } = await linkStore(f);
     await waitForImport(f, connectionId);
     url = `${f.baseUrl}/webhooks/shopify`;
@@ -140,13 +137,10 @@ describe('webhooks while Postgres or Redis is unavailable', () => {
   it('every webhook answered 200 ends up applied', async () => {
     await waitForInboundApplied(f, 60_000);
     for (const [id, title] of acceptedTitle) {
-      const [row] = await db.query(`SELECT title FROM products WHERE external_id = $1`, [
-        String(id),
-      ]);
-      expect(row.title).toBe(title);
+      expect((await productByExternalId(f, id))!.title).toBe(title);
     }
     expect(acceptedTitle.size).toBe(20);
-    const [{ n }] = await db.query(
+    const [{ n }] = await f.db.query(
       `SELECT count(*)::int AS n FROM inbound_events WHERE outcome = 'failed'`,
     );
     expect(n).toBe(0);

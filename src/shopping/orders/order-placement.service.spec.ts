@@ -2,10 +2,13 @@ import type { DataSource } from 'typeorm';
 import type { OutboxService } from '../../notifications/outbox.service';
 import type { JobQueue } from '../../queues/job-queue.service';
 import { StoreApiError, type StoreProvider } from '../../stores/providers/store-provider';
+import type { StoreConnectionSyncState } from '../../stores/store-connection-sync-state.service';
 import type { StoreConnectionsService } from '../../stores/store-connections.service';
+import type { StoreCredentials } from '../../stores/store-credentials.service';
 import type { StoreProviders } from '../../stores/store-providers';
 import type { Order } from './order.entity';
 import { OrderPlacementService } from './order-placement.service';
+import { OrderStatusService } from './order-status.service';
 import { OrderRetryError } from './order-retry';
 
 const ORDER = {
@@ -46,15 +49,17 @@ function setup(provider: Partial<StoreProvider>, order: Partial<Order> = {}) {
   };
   const db = {
     getRepository: () => ({ findOneBy: async () => ({ ...ORDER, ...order }) }),
-    query: jest.fn(async () => []),
+    manager,
     transaction: async (fn: (m: unknown) => Promise<unknown>) => fn(manager),
   } as unknown as DataSource;
   const conn = { id: 'conn', status: 'linked', provider: 'shopify', partnerId: 'partner' };
-  const connections = {
-    findById: async () => conn,
-    context: () => ({ connectionId: 'conn', shop: 'x.myshopify.com', accessToken: 'shpat_secret' }),
+  const connections = { findById: async () => conn } as unknown as StoreConnectionsService;
+  const syncState = {
     markNeedsRelink: jest.fn(async () => undefined),
-  } as unknown as StoreConnectionsService;
+  } as unknown as StoreConnectionSyncState;
+  const credentials = {
+    context: () => ({ connectionId: 'conn', shop: 'x.myshopify.com', accessToken: 'shpat_secret' }),
+  } as unknown as StoreCredentials;
   const providers = { find: () => provider } as unknown as StoreProviders;
   const outbox = {
     record: jest.fn(
@@ -63,8 +68,17 @@ function setup(provider: Partial<StoreProvider>, order: Partial<Order> = {}) {
       },
     ),
   } as unknown as OutboxService;
-  const service = new OrderPlacementService(db, connections, providers, outbox, {} as JobQueue);
-  return { service, updates, events, connections };
+  const orders = new OrderStatusService(outbox);
+  const service = new OrderPlacementService(
+    db,
+    connections,
+    credentials,
+    syncState,
+    providers,
+    orders,
+    {} as JobQueue,
+  );
+  return { service, updates, events, syncState };
 }
 
 const job = (attemptsMade = 0, attempts = 100) => ({ attemptsMade, opts: { attempts } });
@@ -107,14 +121,14 @@ describe('OrderPlacementService.place', () => {
   });
 
   it('a 401 marks the connection needs_relink and fails the order', async () => {
-    const { service, connections, events } = setup({
+    const { service, syncState, events } = setup({
       findOrderByReference: async () => {
         throw new StoreApiError('unauthorized', 'POST graphql.json: 401', 401);
       },
     });
     const r = await service.place(ORDER.id, job());
     expect(r.outcome).toBe('failed');
-    expect(connections.markNeedsRelink).toHaveBeenCalled();
+    expect(syncState.markNeedsRelink).toHaveBeenCalled();
     expect(events[0].type).toBe('order.failed');
     expect(JSON.stringify(events)).not.toContain('shpat_secret');
   });

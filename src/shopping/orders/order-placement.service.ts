@@ -1,16 +1,17 @@
-import { orderEventData } from '../../notifications/event-payloads';
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { Job } from 'bullmq';
 import { DataSource } from 'typeorm';
-import { OutboxService } from '../../notifications/outbox.service';
 import { JobQueue } from '../../queues/job-queue.service';
 import { JOBS, orderJobId } from '../../queues/queue-registry';
 import { StoreApiError } from '../../stores/providers/store-provider';
+import { StoreConnectionSyncState } from '../../stores/store-connection-sync-state.service';
 import { StoreConnectionsService } from '../../stores/store-connections.service';
+import { StoreCredentials } from '../../stores/store-credentials.service';
 import { StoreProviders } from '../../stores/store-providers';
 import { Order } from './order.entity';
 import { toStoreOrderInput } from './order.mapper';
+import { OrderStatusService } from './order-status.service';
 import { OrderRetryError, orderRetryDelayMs } from './order-retry';
 
 /** Pending orders older than this without a job are enqueued again by the sweep. */
@@ -26,7 +27,7 @@ export type PlacementResult =
  * store provider. Before every creation it looks the order up by its reference (our order
  * id, attached to the store order), so an attempt whose answer was lost (crash, timeout,
  * dropped connection) never creates a second order. The status change and its event
- * (order.placed / order.failed) commit together.
+ * (order.placed / order.failed) commit together (OrderStatusService writes both).
  */
 @Injectable()
 export class OrderPlacementService {
@@ -35,8 +36,10 @@ export class OrderPlacementService {
   constructor(
     @InjectDataSource() private readonly db: DataSource,
     private readonly connections: StoreConnectionsService,
+    private readonly credentials: StoreCredentials,
+    private readonly syncState: StoreConnectionSyncState,
     private readonly providers: StoreProviders,
-    private readonly outbox: OutboxService,
+    private readonly orders: OrderStatusService,
     private readonly jobs: JobQueue,
   ) {}
 
@@ -45,7 +48,7 @@ export class OrderPlacementService {
     if (!order) return { outcome: 'skipped', reason: 'no such order' };
     if (order.status !== 'pending')
       return { outcome: 'skipped', reason: `order is ${order.status}` };
-    await this.db.query(`UPDATE orders SET attempts = attempts + 1 WHERE id = $1`, [order.id]);
+    await this.orders.countAttempt(this.db.manager, order.id);
 
     const conn = order.storeConnectionId
       ? await this.connections.findById(order.storeConnectionId)
@@ -59,7 +62,7 @@ export class OrderPlacementService {
 
     const input = toStoreOrderInput(order);
     try {
-      const ctx = this.connections.context(conn);
+      const ctx = this.credentials.context(conn);
       const found = await provider.findOrderByReference(ctx, input.reference);
       const storeOrderId = found ?? (await provider.createOrder(ctx, input)).storeOrderId;
       return await this.markPlaced(order, storeOrderId, found !== null);
@@ -71,7 +74,7 @@ export class OrderPlacementService {
         return this.retryOrFail(order, job, 'internal error while placing the order', null);
       }
       if (err.kind === 'unauthorized') {
-        await this.connections.markNeedsRelink(conn, err.message);
+        await this.syncState.markNeedsRelink(conn, err.message);
         return this.fail(
           order,
           'the store refused our access token (401); the store connection needs a relink',
@@ -112,41 +115,12 @@ export class OrderPlacementService {
     storeOrderId: string,
     found: boolean,
   ): Promise<PlacementResult> {
-    await this.db.transaction(async (m) => {
-      const res: [unknown[], number] = await m.query(
-        `UPDATE orders SET status = 'placed', store_order_id = $2, failure_reason = NULL, updated_at = now()
-          WHERE id = $1 AND status = 'pending'`,
-        [order.id, storeOrderId],
-      );
-      if (res[1] === 0) return;
-      await this.outbox.record(
-        m,
-        order.partnerId,
-        'order.placed',
-        orderEventData(
-          { ...order, storeOrderId, status: 'placed', failureReason: null },
-          'pending',
-        ),
-      );
-    });
+    await this.db.transaction((m) => this.orders.markPlaced(m, order, storeOrderId));
     return { outcome: 'placed', storeOrderId, found };
   }
 
   private async fail(order: Order, reason: string): Promise<PlacementResult> {
-    await this.db.transaction(async (m) => {
-      const res: [unknown[], number] = await m.query(
-        `UPDATE orders SET status = 'failed', failure_reason = $2, updated_at = now()
-          WHERE id = $1 AND status = 'pending'`,
-        [order.id, reason],
-      );
-      if (res[1] === 0) return;
-      await this.outbox.record(
-        m,
-        order.partnerId,
-        'order.failed',
-        orderEventData({ ...order, status: 'failed', failureReason: reason }, 'pending'),
-      );
-    });
+    await this.db.transaction((m) => this.orders.markFailed(m, order, reason));
     this.logger.warn(`order ${order.id} failed: ${reason}`);
     return { outcome: 'failed', reason };
   }

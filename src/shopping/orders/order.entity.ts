@@ -51,8 +51,8 @@ export interface OrderCustomer {
 
 /**
  * An order a partner sent in, placed in the brand's store by the orders.place job.
- * Created with INSERT … ON CONFLICT (partner_id, external_id); status moves forward from
- * the placement job and the store's order webhooks (CatalogWriter.setOrderStatus).
+ * Written only by OrderStatusService: created with INSERT … ON CONFLICT (partner_id,
+ * external_id); status moves forward from the placement job and the store's order webhooks.
  */
 @Entity({ name: 'orders' })
 export class Order {

@@ -4,12 +4,17 @@ import { OrderPlacementService } from './order-placement.service';
 import { OrdersController } from './orders.controller';
 import { OrdersProcessor, OrdersScheduler } from './orders.processor';
 import { OrdersService } from './orders.service';
+import { OrderStatusService } from './order-status.service';
 
-/** Orders: creation and reads, placement in the store (every role). */
+/**
+ * Orders: creation and reads, placement in the store, and the one writer of `orders`
+ * (OrderStatusService, also used by the inbound applier for the store's order webhooks):
+ * every role.
+ */
 @Module({
   imports: [StoresModule],
-  providers: [OrdersService, OrderPlacementService],
-  exports: [OrdersService, OrderPlacementService],
+  providers: [OrdersService, OrderPlacementService, OrderStatusService],
+  exports: [OrdersService, OrderPlacementService, OrderStatusService],
 })
 export class OrdersModule {}
 

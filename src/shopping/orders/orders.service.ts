@@ -8,6 +8,7 @@ import { orderJobId } from '../../queues/queue-registry';
 import type { CreateOrderDto, OrderDto } from './order.dto';
 import { Order, OrderCustomer } from './order.entity';
 import { PricedVariant, priceLineItems, toOrderDto } from './order.mapper';
+import { OrderStatusService } from './order-status.service';
 
 interface VariantRow {
   id: string;
@@ -27,8 +28,8 @@ interface VariantRow {
 
 /**
  * POST /v1/orders and GET /v1/orders/:id. Creating an order writes one row (priced from the
- * catalog, idempotent on the partner's externalId) and, after the commit, enqueues its
- * placement; the sweeper (OrderPlacementService.sweep) enqueues it if that enqueue is lost.
+ * catalog, idempotent on the partner's externalId; written by OrderStatusService) and, after
+ * the commit, enqueues its placement; the sweeper (OrderPlacementService.sweep) enqueues it if that enqueue is lost.
  */
 @Injectable()
 export class OrdersService {
@@ -37,6 +38,7 @@ export class OrdersService {
   constructor(
     @InjectDataSource() private readonly db: DataSource,
     private readonly jobs: JobQueue,
+    private readonly orders: OrderStatusService,
   ) {}
 
   async get(partnerId: string, id: string): Promise<OrderDto> {
@@ -86,28 +88,20 @@ export class OrdersService {
         ? { shippingAddress: { ...dto.customer.shippingAddress } }
         : {}),
     };
-    // One statement, its own transaction: concurrent identical requests insert one row.
-    const inserted: Array<{ id: string }> = await this.db.query(
-      `INSERT INTO orders (partner_id, brand_id, store_connection_id, session_id, external_id, status,
-                           line_items, total_price, currency, customer)
-       VALUES ($1, $2, $3, $4, $5, 'pending', $6::jsonb, $7::numeric, $8, $9::jsonb)
-       ON CONFLICT (partner_id, external_id) DO NOTHING
-       RETURNING id`,
-      [
-        partnerId,
-        dto.brandId,
-        first.store_connection_id,
-        dto.sessionId ?? null,
-        dto.externalId,
-        JSON.stringify(lineItems),
-        totalPrice,
-        first.currency,
-        JSON.stringify(customer),
-      ],
-    );
+    const created = await this.orders.insertPending(this.db.manager, {
+      partnerId,
+      brandId: dto.brandId,
+      storeConnectionId: first.store_connection_id,
+      sessionId: dto.sessionId ?? null,
+      externalId: dto.externalId,
+      lineItems,
+      totalPrice,
+      currency: first.currency,
+      customer,
+    });
     const row = await this.findByExternalId(partnerId, dto.externalId);
     if (!row) throw new Error('order vanished right after its insert');
-    return { order: await this.afterCommit(row), created: inserted.length > 0 };
+    return { order: await this.afterCommit(row), created };
   }
 
   /** Enqueues the placement of a pending order (a no-op when its job exists). */
