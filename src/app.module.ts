@@ -32,6 +32,7 @@ import {
 } from './shopping/orders/orders.module';
 import { StoresHttpModule, StoresModule } from './stores/stores.module';
 import { WorkerReadinessCheck } from './queues/worker-readiness';
+import { JobSchedules } from './ops/periodic-work';
 
 /**
  * Which modules load depends on ROLES:
@@ -87,7 +88,7 @@ export class AppModule {
         CatalogWorkerModule,
         OrdersWorkerModule,
       );
-      providers.push(WorkerReadinessCheck);
+      providers.push(WorkerReadinessCheck, JobSchedules);
     }
     if (config.roles.has('ingest')) imports.push(IngestServerModule);
     return { module: AppModule, imports, providers };

@@ -6,7 +6,6 @@ import { CatalogSyncService } from './catalog-sync.service';
 import { CatalogWriter } from './catalog-writer.service';
 import { CatalogController } from './catalog.controller';
 import {
-  CatalogScheduler,
   CatalogSyncProcessor,
   InboundEventsProcessor,
 } from './catalog.processors';
@@ -28,6 +27,6 @@ export class CatalogHttpModule {}
 /** Import, reconciliation and inbound-event processors (`worker` role). */
 @Module({
   imports: [CatalogModule],
-  providers: [CatalogSyncProcessor, InboundEventsProcessor, CatalogScheduler],
+  providers: [CatalogSyncProcessor, InboundEventsProcessor],
 })
 export class CatalogWorkerModule {}

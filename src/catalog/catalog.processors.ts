@@ -1,9 +1,6 @@
-import { InjectQueue, Processor } from '@nestjs/bullmq';
-import { Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
-import { Job, Queue } from 'bullmq';
-import type { AppConfig } from '../../config/env.schema';
-import { APP_CONFIG } from '../common/app-config';
-import { JOBS, QueueName } from '../queues/queue-registry';
+import { Processor } from '@nestjs/bullmq';
+import { Job } from 'bullmq';
+import { QueueName } from '../queues/queue-registry';
 import { workerOptions } from '../queues/worker-options';
 import { JobHandlers, TypedProcessor } from '../queues/typed-processor';
 import { CatalogSyncService } from './catalog-sync.service';
@@ -46,46 +43,4 @@ export class InboundEventsProcessor extends TypedProcessor<QueueName.InboundEven
     'catalog.apply-inbound': () => this.applier.drain(),
     'catalog.prune-inbound': ({ olderThanDays }) => this.applier.prune(olderThanDays),
   };
-}
-
-/** Schedules reconciliation (RECONCILE_INTERVAL) and the inbound sweep; one id each. */
-@Injectable()
-export class CatalogScheduler implements OnApplicationBootstrap {
-  private readonly logger = new Logger(CatalogScheduler.name);
-
-  constructor(
-    @Inject(APP_CONFIG) private readonly config: AppConfig,
-    @InjectQueue(QueueName.CatalogSync) private readonly syncQueue: Queue,
-    @InjectQueue(QueueName.InboundEvents) private readonly inboundQueue: Queue,
-  ) {}
-
-  async onApplicationBootstrap(): Promise<void> {
-    await this.syncQueue.upsertJobScheduler(
-      'reconcile-all',
-      { every: this.config.reconcileIntervalMs },
-      {
-        name: 'catalog.reconcile-all',
-        data: { trigger: 'schedule' },
-        opts: JOBS['catalog.reconcile-all'].options,
-      },
-    );
-    await this.inboundQueue.upsertJobScheduler(
-      'apply-inbound-sweep',
-      { every: INBOUND_SWEEP_MS },
-      {
-        name: 'catalog.apply-inbound',
-        data: { trigger: 'sweep' },
-        opts: JOBS['catalog.apply-inbound'].options,
-      },
-    );
-    await this.inboundQueue.upsertJobScheduler(
-      'prune-inbound-daily',
-      { pattern: '41 3 * * *' },
-      {
-        name: 'catalog.prune-inbound',
-        data: { olderThanDays: INBOUND_RETENTION_DAYS },
-        opts: JOBS['catalog.prune-inbound'].options,
-      },
-    );
-  }
 }

@@ -21,6 +21,9 @@ export interface IngestLimits {
   maxQueuedBytes: number;
 }
 
+/** How often the deadlines of unauthenticated connections are checked (while any exist). */
+export const INGEST_SWEEP_MS = 250;
+
 export const DEFAULT_INGEST_LIMITS: IngestLimits = {
   maxConnections: 1000,
   maxPendingPerAddress: 10,
@@ -337,7 +340,7 @@ export class RtmpIngestServer {
           c.phase === 'handshake' ? 'handshake timed out' : 'no authorized publish or play in time',
         );
       }
-    }, 250);
+    }, INGEST_SWEEP_MS);
     this.sweepTimer.unref();
   }
 

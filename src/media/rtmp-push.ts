@@ -25,7 +25,7 @@ export interface PushRun {
 }
 
 export const DEFAULT_STALL_MS = 5000;
-const STALL_CHECK_MS = 1000;
+export const STALL_CHECK_MS = 1000;
 /**
  * The acknowledgement window we ask servers for (RTMP Window Acknowledgement Size): a
  * server acknowledges every 128 KiB it has read, so a server that stopped reading shows

@@ -1,7 +1,7 @@
 import { Global, Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { OutboxEvent } from './outbox-event.entity';
-import { MaintenanceProcessor, MaintenanceScheduler } from './outbox-maintenance.processor';
+import { MaintenanceProcessor } from './outbox-maintenance.processor';
 import { OutboxRelay } from './outbox-relay.service';
 import { OutboxService } from './outbox.service';
 import { WebhookDeliveriesService } from './webhook-deliveries.service';
@@ -42,7 +42,6 @@ export class NotificationsHttpModule {}
   imports: [NotificationsModule],
   providers: [
     MaintenanceProcessor,
-    MaintenanceScheduler,
     OutboxRelay,
     WebhookHttpClient.provider(),
     WebhookSender,

@@ -1,10 +1,8 @@
-import { InjectQueue, Processor } from '@nestjs/bullmq';
-import { Injectable, OnApplicationBootstrap } from '@nestjs/common';
+import { Processor } from '@nestjs/bullmq';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { Queue } from 'bullmq';
 import { DataSource } from 'typeorm';
 import { abortableQuery } from '../database/abortable-query';
-import { JOBS, QueueName } from '../queues/queue-registry';
+import { QueueName } from '../queues/queue-registry';
 import { JobHandlers, TypedProcessor } from '../queues/typed-processor';
 import { workerOptions } from '../queues/worker-options';
 
@@ -39,22 +37,4 @@ export class MaintenanceProcessor extends TypedProcessor<QueueName.Maintenance> 
       return { deleted: res[1] };
     },
   };
-}
-
-/** Schedules the daily prune (idempotent: one scheduler id however many workers start). */
-@Injectable()
-export class MaintenanceScheduler implements OnApplicationBootstrap {
-  constructor(@InjectQueue(QueueName.Maintenance) private readonly queue: Queue) {}
-
-  async onApplicationBootstrap(): Promise<void> {
-    await this.queue.upsertJobScheduler(
-      'prune-outbox-daily',
-      { pattern: '17 3 * * *' }, // daily, off-peak; no run at boot
-      {
-        name: 'maintenance.prune-outbox',
-        data: { olderThanDays: OUTBOX_RETENTION_DAYS },
-        opts: JOBS['maintenance.prune-outbox'].options,
-      },
-    );
-  }
 }

@@ -8,7 +8,7 @@ import { WebhookDeliveriesService } from './webhook-deliveries.service';
 export const RELAY_INTERVAL_MS = 250;
 const BATCH = 200;
 /** Every this many ticks (~5 s) the sweeper re-adds jobs a crash may have lost. */
-const SWEEP_EVERY_TICKS = 20;
+export const SWEEP_EVERY_TICKS = 20;
 
 /**
  * The outbox relay (worker role): claims committed, undispatched outbox rows with

@@ -2,6 +2,7 @@ import { Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { isUuid } from '../common/pagination';
+import { EMBED_POLL_MS } from './embed-timing';
 
 export interface EmbedProduct {
   id: string;
@@ -34,7 +35,6 @@ interface Watched {
   timer: NodeJS.Timeout;
 }
 
-const POLL_MS = 1000;
 
 /**
  * What the brand-site player shows, and its live updates. One poll per watched
@@ -89,7 +89,7 @@ export class EmbedStateService implements OnModuleDestroy {
         last: '',
         state: null,
         polling: false,
-        timer: setInterval(() => void this.poll(destinationId, e), POLL_MS),
+        timer: setInterval(() => void this.poll(destinationId, e), EMBED_POLL_MS),
       };
       this.watched.set(destinationId, e);
       entry = e;

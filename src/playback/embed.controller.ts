@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { AppError } from '../common/errors';
 import { EMBED_CSS, EMBED_JS, embedHtml } from './embed-page';
 import { EmbedStateService } from './embed-state.service';
+import { EMBED_HEARTBEAT_MS } from './embed-timing';
 
 /** hls.js from our own node_modules: the player works without any CDN. */
 let hlsJs: Buffer | null = null;
@@ -91,7 +92,7 @@ export class EmbedController implements OnModuleDestroy {
     }
     this.streams.add(res);
     onClose.push(() => this.streams.delete(res));
-    const heartbeat = setInterval(() => res.write(': keep-alive\n\n'), 15_000);
+    const heartbeat = setInterval(() => res.write(': keep-alive\n\n'), EMBED_HEARTBEAT_MS);
     onClose.push(() => clearInterval(heartbeat));
     onClose.push(
       this.states.watch(id, (s) => {

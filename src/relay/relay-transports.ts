@@ -99,7 +99,10 @@ export function ffmpegTransport(
   };
 }
 
-/** Progress of a push, sampled every 500 ms. */
+/** How often a push's progress (bytes, bitrate) is sampled. */
+export const PUSH_PROGRESS_MS = 500;
+
+/** Progress of a push, sampled every PUSH_PROGRESS_MS. */
 function pushProgress(run: PushRun): {
   onProgress(l: (p: TransportProgress) => void): void;
   stop(): void;
@@ -112,7 +115,7 @@ function pushProgress(run: PushRun): {
     const kbps = Math.round(((s.bytesWritten - last.bytes) * 8) / Math.max(1, now - last.at));
     last = { at: now, bytes: s.bytesWritten };
     for (const l of listeners) l({ bytes: s.bytesWritten, mark: s.mediaBytes, bitrateKbps: kbps });
-  }, 500);
+  }, PUSH_PROGRESS_MS);
   return { onProgress: (l) => listeners.push(l), stop: () => clearInterval(timer) };
 }
 

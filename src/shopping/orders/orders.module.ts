@@ -2,7 +2,7 @@ import { Module } from '@nestjs/common';
 import { StoresModule } from '../../stores/stores.module';
 import { OrderPlacementService } from './order-placement.service';
 import { OrdersController } from './orders.controller';
-import { OrdersProcessor, OrdersScheduler } from './orders.processor';
+import { OrdersProcessor } from './orders.processor';
 import { OrdersService } from './orders.service';
 import { OrderStatusService } from './order-status.service';
 
@@ -23,5 +23,5 @@ export class OrdersModule {}
 export class OrdersHttpModule {}
 
 /** The placement job and the sweep of pending orders (`worker` role). */
-@Module({ imports: [OrdersModule], providers: [OrdersProcessor, OrdersScheduler] })
+@Module({ imports: [OrdersModule], providers: [OrdersProcessor] })
 export class OrdersWorkerModule {}

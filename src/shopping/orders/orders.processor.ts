@@ -1,7 +1,5 @@
-import { InjectQueue, Processor } from '@nestjs/bullmq';
-import { Injectable, OnApplicationBootstrap } from '@nestjs/common';
-import { Queue } from 'bullmq';
-import { JOBS, QueueName } from '../../queues/queue-registry';
+import { Processor } from '@nestjs/bullmq';
+import { QueueName } from '../../queues/queue-registry';
 import { JobHandlers, TypedProcessor } from '../../queues/typed-processor';
 import { workerOptions } from '../../queues/worker-options';
 import { OrderPlacementService } from './order-placement.service';
@@ -25,18 +23,4 @@ export class OrdersProcessor extends TypedProcessor<QueueName.Orders> {
     'orders.place': ({ orderId }, job) => this.placement.place(orderId, job),
     'orders.sweep': () => this.placement.sweep(),
   };
-}
-
-/** Schedules the sweep of pending orders (one scheduler id, however many workers). */
-@Injectable()
-export class OrdersScheduler implements OnApplicationBootstrap {
-  constructor(@InjectQueue(QueueName.Orders) private readonly queue: Queue) {}
-
-  async onApplicationBootstrap(): Promise<void> {
-    await this.queue.upsertJobScheduler(
-      'orders-sweep',
-      { every: ORDER_SWEEP_EVERY_MS },
-      { name: 'orders.sweep', data: { trigger: 'schedule' }, opts: JOBS['orders.sweep'].options },
-    );
-  }
 }
