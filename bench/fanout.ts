@@ -28,35 +28,38 @@
  *   GET /v1/sessions/:id, polled every 200 ms) is printed too.
  * - Dropped frames: ffprobe reads 10 s of up to 3 sink streams (packet timestamps).
  */
-import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
-import { cpus, loadavg, tmpdir } from 'node:os';
+import { existsSync, rmSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
-import { maxVideoGap, stopAllMedia, trackMedia } from '../test/support/media';
+import { stopAllMedia, trackMedia } from '../test/support/media';
 import { NginxRtmp, startNginxRtmp } from '../test/support/nginx';
 import { CLK_TCK, ticksBetween, ticksOf, treePssKb, treeTicks } from './support/proc';
+import {
+  clearRecordings,
+  ensureSource,
+  FPS,
+  probeSinks,
+  publish,
+  Publisher,
+  sinkStreams,
+  waitAllVideo,
+} from './support/rtmp-bench';
 import { newPartnerClient } from '../test/support/partner-client';
 import {
   CastbridgeProcess,
   freePort,
   ROOT,
   spawnCastbridge,
-  stopChild,
   waitFor,
 } from '../test/support/processes';
 import { dropDatabase, flushQueuePrefix, PG_BASE, testEnv } from '../test/support/test-env';
 
-const FFMPEG = process.env.FFMPEG_PATH ?? 'ffmpeg';
 const WINDOW_S = Number(process.env.FANOUT_WINDOW_S ?? 15);
 /** After every destination has video, before the CPU window starts. */
 const SETTLE_MS = 3000;
 const PROBE_S = 10;
-const FPS = 30;
 const LIVE_TIMEOUT_MS = 30_000;
-/** A sink recording of this size holds a video frame, not only FLV and codec headers. */
-const VIDEO_BYTES_MIN = 1024;
-const SOURCE = join(tmpdir(), 'castbridge-bench-720p30-3M-g60-60s.flv');
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -74,176 +77,7 @@ async function cleanupAll(): Promise<void> {
 
 // ---------------------------------------------------------------- media
 
-async function ensureSource(): Promise<void> {
-  if (existsSync(SOURCE)) return;
-  const tmp = `${SOURCE}.part.flv`;
-  const started = Date.now();
-  process.stdout.write(`encoding the source once (${SOURCE}) … `);
-  const args = [
-    '-hide_banner',
-    '-loglevel',
-    'error',
-    '-nostdin',
-    '-y',
-    '-f',
-    'lavfi',
-    '-i',
-    `testsrc2=size=1280x720:rate=${FPS}`,
-    '-f',
-    'lavfi',
-    '-i',
-    'sine=frequency=440:sample_rate=44100',
-    '-t',
-    '60',
-    '-c:v',
-    'libx264',
-    '-preset',
-    'veryfast',
-    '-pix_fmt',
-    'yuv420p',
-    '-g',
-    '60',
-    '-keyint_min',
-    '60',
-    '-sc_threshold',
-    '0',
-    '-b:v',
-    '3000k',
-    '-minrate',
-    '3000k',
-    '-maxrate',
-    '3000k',
-    '-bufsize',
-    '3000k',
-    '-x264-params',
-    'nal-hrd=cbr',
-    '-c:a',
-    'aac',
-    '-b:a',
-    '128k',
-    '-ar',
-    '44100',
-    '-f',
-    'flv',
-    tmp,
-  ];
-  const child = trackMedia(spawn(FFMPEG, args, { stdio: ['ignore', 'ignore', 'inherit'] }));
-  const code = await new Promise<number | null>((r) => child.once('exit', (c) => r(c)));
-  if (code !== 0) throw new Error(`source encode failed (ffmpeg exit ${code})`);
-  renameSync(tmp, SOURCE);
-  console.log(`done in ${((Date.now() - started) / 1000).toFixed(0)} s`);
-}
-
-interface Publisher {
-  startedAt: number;
-  stop(): Promise<void>;
-}
-
-function publish(url: string): Publisher {
-  const startedAt = Date.now();
-  const child = trackMedia(
-    spawn(
-      FFMPEG,
-      [
-        '-hide_banner',
-        '-loglevel',
-        'error',
-        '-nostdin',
-        '-re',
-        '-stream_loop',
-        '-1',
-        '-i',
-        SOURCE,
-        '-c',
-        'copy',
-        '-f',
-        'flv',
-        url,
-      ],
-      { stdio: ['ignore', 'ignore', 'pipe'] },
-    ),
-  );
-  let err = '';
-  let stopping = false;
-  child.stderr!.on('data', (d: Buffer) => (err = (err + d.toString()).slice(-2000)));
-  child.once('exit', (code, sig) => {
-    if (!stopping && code !== 0 && sig === null)
-      console.error(`publisher exited ${code}: ${err.trim()}`);
-  });
-  return {
-    startedAt,
-    stop: () => {
-      stopping = true;
-      return stopChild(child, 'SIGKILL', 5000);
-    },
-  };
-}
-
-interface SinkStream {
-  name: string;
-  bytesIn: number;
-  videoCodec: string | null;
-  publishing: boolean;
-}
-
-async function sinkStreams(sink: NginxRtmp): Promise<Map<string, SinkStream>> {
-  const res = await fetch(`http://127.0.0.1:${sink.statPort}/stat`);
-  const xml = await res.text();
-  const out = new Map<string, SinkStream>();
-  for (const m of xml.matchAll(/<stream>([\s\S]*?)<\/stream>/g)) {
-    const body = m[1] ?? '';
-    const name = /<name>([^<]*)<\/name>/.exec(body)?.[1];
-    if (!name) continue;
-    const video = /<meta>[\s\S]*?<video>([\s\S]*?)<\/video>/.exec(body)?.[1] ?? '';
-    out.set(name, {
-      name,
-      bytesIn: Number(/<bytes_in>(\d+)<\/bytes_in>/.exec(body)?.[1] ?? 0),
-      videoCodec: /<codec>([^<]*)<\/codec>/.exec(video)?.[1] ?? null,
-      publishing: body.includes('<publishing/>'),
-    });
-  }
-  return out;
-}
-
 const names = (n: number) => Array.from({ length: n }, (_, i) => `d${i + 1}`);
-
-/**
- * Waits until every sink stream has video: the sink records the first 2 video frames of
- * each stream (`record video`, which starts at a key frame), so a recording holding more
- * than its headers means decodable video arrived. Returns times from `since`.
- */
-async function waitAllVideo(
-  sink: NginxRtmp,
-  streams: string[],
-  since: number,
-): Promise<{ allMs: number | null; firstMs: number | null; withVideo: number }> {
-  const seen = new Map<string, number>();
-  const deadline = Date.now() + LIVE_TIMEOUT_MS;
-  while (seen.size < streams.length && Date.now() < deadline) {
-    const now = Date.now();
-    for (const n of streams) {
-      if (seen.has(n)) continue;
-      try {
-        if (statSync(join(sink.dir, 'rec', `${n}.flv`)).size >= VIDEO_BYTES_MIN)
-          seen.set(n, now - since);
-      } catch {
-        // not recording yet
-      }
-    }
-    if (seen.size < streams.length) await sleep(20);
-  }
-  const times = [...seen.values()];
-  return {
-    allMs: seen.size === streams.length && times.length ? Math.max(...times) : null,
-    firstMs: times.length ? Math.min(...times) : null,
-    withVideo: seen.size,
-  };
-}
-
-function clearRecordings(sink: NginxRtmp): void {
-  rmSync(join(sink.dir, 'rec'), { recursive: true, force: true });
-  mkdirSync(join(sink.dir, 'rec'));
-}
 
 async function waitSinkEmpty(sink: NginxRtmp): Promise<void> {
   await waitFor(
@@ -319,16 +153,7 @@ async function measure(
   const samples = [
     ...new Set([streams[0], streams[Math.floor((streams.length - 1) / 2)], streams.at(-1)]),
   ].filter((n): n is string => !!n);
-  const probes = await Promise.all(
-    samples.map(async (name) => {
-      try {
-        const r = await maxVideoGap(`rtmp://127.0.0.1:${sink.port}/live/${name}`, PROBE_S);
-        return { name, ...r };
-      } catch (e) {
-        return { name, frames: 0, maxGap: NaN, error: (e as Error).message.split('\n')[0] };
-      }
-    }),
-  );
+  const probes = await probeSinks(sink, samples, PROBE_S);
   return { cpuPct, pssKb, pssRangeKb, dbCpuPct, sinkKbps, probes, load };
 }
 
@@ -408,7 +233,7 @@ async function runCastbridge(n: number, sink: NginxRtmp): Promise<Measurement> {
         return { ms: null, count };
       }
     })();
-    const video = n ? await waitAllVideo(sink, streams, since) : null;
+    const video = n ? await waitAllVideo(sink, streams, since, LIVE_TIMEOUT_MS) : null;
     const own = await relaysLive;
 
     const dbName = new URL(env.DATABASE_URL).pathname.slice(1);
@@ -466,7 +291,7 @@ async function runNginx(n: number, sink: NginxRtmp): Promise<Measurement> {
   try {
     clearRecordings(sink);
     pub = publish(`rtmp://127.0.0.1:${hub.port}/live/source`);
-    const video = n ? await waitAllVideo(sink, streams, pub.startedAt) : null;
+    const video = n ? await waitAllVideo(sink, streams, pub.startedAt, LIVE_TIMEOUT_MS) : null;
     if (!n) await sleep(2000); // publish established
     const m = await measure(hub.pid()!, sink, streams, async () => []);
     return {

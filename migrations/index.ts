@@ -5,6 +5,7 @@ import { Pins1795500000000 } from './1795500000000-pins';
 import { Commerce1795480000000 } from './1795480000000-commerce';
 import { Orders1795510000000 } from './1795510000000-orders';
 import { InboundPayloadText1795520000000 } from './1795520000000-inbound-payload-text';
+import { OutboxNotify1795530000000 } from './1795530000000-outbox-notify';
 
 /**
  * Every migration, in order. Migrations are hand-checked SQL: relations are kept as
@@ -19,4 +20,5 @@ export const MIGRATIONS: Function[] = [
   Pins1795500000000,
   Orders1795510000000,
   InboundPayloadText1795520000000,
+  OutboxNotify1795530000000,
 ];

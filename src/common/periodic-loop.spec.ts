@@ -73,3 +73,33 @@ describe('PeriodicLoop', () => {
     expect(runs).toBe(1);
   });
 });
+
+describe('PeriodicLoop.wake', () => {
+  beforeEach(() => jest.useFakeTimers());
+  afterEach(() => jest.useRealTimers());
+  const log = { warn: jest.fn() } as unknown as Logger;
+
+  it('runs at once when woken, and once more right after a run that was woken meanwhile', async () => {
+    let runs = 0;
+    const loop = new PeriodicLoop(
+      't',
+      60_000,
+      async () => {
+        runs += 1;
+        await new Promise((r) => setTimeout(r, 100));
+      },
+      log,
+    );
+    loop.start();
+    loop.wake();
+    await jest.advanceTimersByTimeAsync(10);
+    expect(runs).toBe(1);
+    loop.wake(); // during the run
+    loop.wake();
+    await jest.advanceTimersByTimeAsync(150);
+    expect(runs).toBe(2);
+    await jest.advanceTimersByTimeAsync(1000);
+    expect(runs).toBe(2); // back to its period
+    await loop.stop();
+  });
+});

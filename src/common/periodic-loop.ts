@@ -10,6 +10,7 @@ export class PeriodicLoop {
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<void> | null = null;
   private stopped = true;
+  private wokenWhileRunning = false;
 
   constructor(
     private readonly name: string,
@@ -21,6 +22,17 @@ export class PeriodicLoop {
   start(firstDelayMs = this.everyMs): void {
     this.stopped = false;
     this.schedule(firstDelayMs);
+  }
+
+  /** Runs now (or right after the run in progress) instead of waiting for the period. */
+  wake(): void {
+    if (this.stopped) return;
+    if (this.running) {
+      this.wokenWhileRunning = true;
+      return;
+    }
+    if (this.timer) clearTimeout(this.timer);
+    this.schedule(0);
   }
 
   /** Stops the loop; resolves once a run in progress has finished. */
@@ -45,7 +57,9 @@ export class PeriodicLoop {
         )
         .then((next) => {
           this.running = null;
-          this.schedule(next);
+          const again = this.wokenWhileRunning;
+          this.wokenWhileRunning = false;
+          this.schedule(again ? 0 : next);
         });
     }, ms);
   }

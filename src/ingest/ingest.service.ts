@@ -24,6 +24,8 @@ export const STALL_MS = 10_000;
 export const INGEST_WATCH_MS = 1000;
 /** Sessions whose ingest node has not been heard of for this long are ended (node lost). */
 const ORPHAN_MS = 30_000;
+/** How often this node looks for sessions of lost nodes (a third of ORPHAN_MS). */
+const ORPHAN_SWEEP_MS = 10_000;
 
 interface LivePublish {
   sessionId: string;
@@ -82,6 +84,7 @@ export class IngestService implements OnApplicationBootstrap, OnApplicationShutd
     this.log,
   );
   private nodeUrl = '';
+  private lastOrphanSweepAt = 0;
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -211,7 +214,10 @@ export class IngestService implements OnApplicationBootstrap, OnApplicationShutd
       }
     }
     if (this.live.size > 0) await this.enforce();
-    await this.sweepOrphans();
+    if (now - this.lastOrphanSweepAt >= ORPHAN_SWEEP_MS) {
+      this.lastOrphanSweepAt = now;
+      await this.sweepOrphans();
+    }
   }
 
   /** Disconnects publishers whose session ended elsewhere, key rotated, channel deleted. */

@@ -1,6 +1,7 @@
 import type { Readable } from 'node:stream';
 import type { MediaHub, Publication } from './media-hub';
 import { NmsFlvParserClass } from './nms';
+import { withHeadroom } from './rtmp-protocol';
 
 /**
  * Publishes an FLV byte stream (an ffmpeg's stdout) into the hub as `name`, so that it is
@@ -17,8 +18,9 @@ export function publishFlv(
   const parser = new NmsFlvParserClass();
   parser.onPacketCallback = (p) => {
     // The parser reuses its tag buffer: the hub keeps messages, so each gets its own copy.
-    const payload = Buffer.from(p.data.subarray(0, p.size));
-    publication.write({ type: p.codec_type, timestamp: p.dts >>> 0, payload });
+    const payload = withHeadroom(p.size);
+    p.data.copy(payload, 0, 0, p.size);
+    publication.write({ type: p.codec_type, timestamp: p.dts >>> 0, payload, headroom: true });
   };
   const ended = new Promise<string | null>((resolve) => {
     let done = false;

@@ -7,6 +7,7 @@ import {
   writeFlvTag,
   writeRtmpMessage,
 } from './media-hub';
+import { withHeadroom } from './rtmp-protocol';
 
 /** FLV video payloads: AVC sequence header, key frame, inter frame. */
 const AVC_HEADER = Buffer.from([0x17, 0x00, 0, 0, 0, 0x01, 0x64]);
@@ -25,12 +26,12 @@ describe('MediaHub', () => {
   it('gives a late subscriber the sequence headers and the current GOP, then live messages', () => {
     const hub = new MediaHub();
     const pub = hub.publish('s', 'ingest')!;
-    pub.write({ type: 9, timestamp: 0, payload: AVC_HEADER });
-    pub.write({ type: 8, timestamp: 0, payload: AAC_HEADER });
-    pub.write({ type: 9, timestamp: 0, payload: keyframe() });
-    pub.write({ type: 9, timestamp: 33, payload: frame() });
-    pub.write({ type: 9, timestamp: 1000, payload: keyframe() });
-    pub.write({ type: 9, timestamp: 1033, payload: frame() });
+    pub.write({ type: 9, timestamp: 0, payload: AVC_HEADER, headroom: false });
+    pub.write({ type: 8, timestamp: 0, payload: AAC_HEADER, headroom: false });
+    pub.write({ type: 9, timestamp: 0, payload: keyframe(), headroom: false });
+    pub.write({ type: 9, timestamp: 33, payload: frame(), headroom: false });
+    pub.write({ type: 9, timestamp: 1000, payload: keyframe(), headroom: false });
+    pub.write({ type: 9, timestamp: 1033, payload: frame(), headroom: false });
     const late = collect(hub, 's');
     expect(late.got.map((m) => [m.kind, m.timestamp])).toEqual([
       ['audio-header', 0],
@@ -38,7 +39,7 @@ describe('MediaHub', () => {
       ['keyframe', 1000],
       ['frame', 1033],
     ]);
-    pub.write({ type: 9, timestamp: 1066, payload: frame() });
+    pub.write({ type: 9, timestamp: 1066, payload: frame(), headroom: false });
     expect(late.got).toHaveLength(5);
     expect(hub.info('s')?.keyframeIntervalMs).toBe(1000);
   });
@@ -49,7 +50,7 @@ describe('MediaHub', () => {
     const a = collect(hub, 's');
     const b = collect(hub, 's');
     const payload = keyframe();
-    pub.write({ type: 9, timestamp: 0, payload });
+    pub.write({ type: 9, timestamp: 0, payload, headroom: false });
     expect(a.got[0]!.payload).toBe(payload);
     expect(b.got[0]!.payload).toBe(payload);
   });
@@ -69,13 +70,13 @@ describe('MediaHub', () => {
   it('bounds the GOP cache in bytes: a GOP that outgrows it is not cached', () => {
     const hub = new MediaHub();
     const pub = hub.publish('s', 'ingest')!;
-    pub.write({ type: 9, timestamp: 0, payload: keyframe() });
+    pub.write({ type: 9, timestamp: 0, payload: keyframe(), headroom: false });
     const chunk = 1024 * 1024;
     for (let i = 0; i * chunk <= MAX_GOP_CACHE_BYTES; i++) {
-      pub.write({ type: 9, timestamp: 33 * (i + 1), payload: frame(chunk) });
+      pub.write({ type: 9, timestamp: 33 * (i + 1), payload: frame(chunk), headroom: false });
     }
     expect(collect(hub, 's').got).toHaveLength(0);
-    pub.write({ type: 9, timestamp: 99_000, payload: keyframe() });
+    pub.write({ type: 9, timestamp: 99_000, payload: keyframe(), headroom: false });
     expect(collect(hub, 's').got.map((m) => m.kind)).toEqual(['keyframe']);
   });
 
@@ -88,8 +89,8 @@ describe('MediaHub', () => {
       },
     });
     const ok = collect(hub, 's');
-    pub.write({ type: 9, timestamp: 0, payload: keyframe() });
-    pub.write({ type: 9, timestamp: 33, payload: frame() });
+    pub.write({ type: 9, timestamp: 0, payload: keyframe(), headroom: false });
+    pub.write({ type: 9, timestamp: 33, payload: frame(), headroom: false });
     expect(ok.got).toHaveLength(2);
   });
 });
@@ -102,48 +103,79 @@ function written(fn: (out: PassThrough) => void): Buffer {
   return Buffer.concat(parts);
 }
 
+/** A message as the hub makes it (published, delivered to a subscriber). */
+function hubMessage(payload: Buffer, timestamp = 0x10, headroom = false): MediaMessage {
+  const hub = new MediaHub();
+  const got = collect(hub, 's');
+  const pub = hub.publish('s', 'test')!;
+  let body = payload;
+  if (headroom) {
+    body = withHeadroom(payload.length);
+    payload.copy(body);
+  }
+  pub.write({ type: 9, timestamp, payload: body, headroom });
+  return got.got[0]!;
+}
+
 describe('writeRtmpMessage', () => {
-  const msg = (payload: Buffer, timestamp = 0x10): MediaMessage => ({
-    type: 9,
-    timestamp,
-    payload,
-    kind: 'frame',
-  });
+  const frame5 = Buffer.from([0x27, 0x01, 0, 0, 0xcc]);
 
   it('writes a type-0 header on the given message stream, then the payload', () => {
-    const out = written((o) => writeRtmpMessage(o, msg(Buffer.from([0xaa, 0xbb, 0xcc])), 1));
-    expect(out).toEqual(Buffer.from([0x05, 0, 0, 0x10, 0, 0, 3, 9, 1, 0, 0, 0, 0xaa, 0xbb, 0xcc]));
+    for (const headroom of [false, true]) {
+      const out = written((o) => writeRtmpMessage(o, hubMessage(frame5, 0x10, headroom), 1));
+      expect(out).toEqual(
+        Buffer.from([0x05, 0, 0, 0x10, 0, 0, 5, 9, 1, 0, 0, 0, 0x27, 0x01, 0, 0, 0xcc]),
+      );
+    }
   });
 
-  it('splits payloads over the chunk size with type-3 headers', () => {
+  it('frames a message once, in front of its payload (no copy), for every subscriber on that stream id', () => {
+    const m = hubMessage(Buffer.alloc(1000, 7), 0x10, true);
+    const a = m.rtmp(1)!;
+    expect(m.rtmp(1)).toBe(a);
+    expect(a.buffer).toBe(m.payload.buffer); // the same memory: header bytes in the headroom
+    expect(a.byteOffset + 12).toBe(m.payload.byteOffset);
+    // Another stream id: framed by the caller, still correct on the wire.
+    expect(m.rtmp(2)).toBeNull();
+    const out = written((o) => writeRtmpMessage(o, m, 2));
+    expect(out.readUInt32LE(8)).toBe(2);
+    expect(out.subarray(12)).toEqual(m.payload);
+  });
+
+  it('splits payloads over the chunk size with type-3 headers (framed or not)', () => {
     const payload = Buffer.alloc(OUT_CHUNK_SIZE + 10, 7);
-    const out = written((o) => writeRtmpMessage(o, msg(payload), 1));
-    expect(out.length).toBe(12 + payload.length + 1);
-    expect(out[12 + OUT_CHUNK_SIZE]).toBe(0xc5);
-    expect(out.readUIntBE(4, 3)).toBe(payload.length);
+    for (const streamId of [1, 2]) {
+      const m = hubMessage(payload, 0x10, true);
+      if (streamId === 2) m.rtmp(1);
+      const out = written((o) => writeRtmpMessage(o, m, streamId));
+      expect(out.length).toBe(12 + payload.length + 1);
+      expect(out[12 + OUT_CHUNK_SIZE]).toBe(0xc5);
+      expect(out.readUIntBE(4, 3)).toBe(payload.length);
+      expect(out.readUInt32LE(8)).toBe(streamId);
+    }
   });
 
   it('carries timestamps past 24 bits in the extended field of every chunk', () => {
     const payload = Buffer.alloc(OUT_CHUNK_SIZE + 1, 7);
-    const out = written((o) => writeRtmpMessage(o, msg(payload, 0x01234567), 1));
-    expect(out.readUIntBE(1, 3)).toBe(0xffffff);
-    expect(out.readUInt32BE(12)).toBe(0x01234567);
-    const sep = 16 + OUT_CHUNK_SIZE;
-    expect(out[sep]).toBe(0xc5);
-    expect(out.readUInt32BE(sep + 1)).toBe(0x01234567);
+    for (const headroom of [false, true]) {
+      const out = written((o) => writeRtmpMessage(o, hubMessage(payload, 0x01234567, headroom), 1));
+      expect(out.readUIntBE(1, 3)).toBe(0xffffff);
+      expect(out.readUInt32BE(12)).toBe(0x01234567);
+      const sep = 16 + OUT_CHUNK_SIZE;
+      expect(out[sep]).toBe(0xc5);
+      expect(out.readUInt32BE(sep + 1)).toBe(0x01234567);
+    }
+    // A small message with an extended timestamp uses the whole 16-byte headroom.
+    const small = hubMessage(frame5, 0x01234567, true).rtmp(1)!;
+    expect(small.length).toBe(16 + 5);
+    expect(small.readUInt32BE(12)).toBe(0x01234567);
   });
 });
 
 describe('writeFlvTag', () => {
   it('writes tag header, payload and the back pointer, with the upper timestamp byte', () => {
-    const out = written((o) =>
-      writeFlvTag(o, {
-        type: 8,
-        timestamp: 0x01020304,
-        payload: Buffer.from([1, 2]),
-        kind: 'audio',
-      }),
-    );
+    const m = { type: 8, timestamp: 0x01020304, payload: Buffer.from([1, 2]), kind: 'audio' };
+    const out = written((o) => writeFlvTag(o, m as unknown as MediaMessage));
     expect(out).toEqual(
       Buffer.from([8, 0, 0, 2, 0x02, 0x03, 0x04, 0x01, 0, 0, 0, 1, 2, 0, 0, 0, 13]),
     );

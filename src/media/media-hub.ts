@@ -21,12 +21,18 @@ export type MediaKind =
 
 export interface MediaMessage {
   /** 8 audio, 9 video, 18 data (AMF0). */
-  type: number;
+  readonly type: number;
   /** Milliseconds (RTMP's 32-bit clock). */
-  timestamp: number;
+  readonly timestamp: number;
   /** Never modified once published; shared by every subscriber. */
-  payload: Buffer;
-  kind: MediaKind;
+  readonly payload: Buffer;
+  readonly kind: MediaKind;
+  /**
+   * The whole message as RTMP chunks on message stream `streamId`, in one buffer built
+   * once and shared by every subscriber on that stream id (destinations almost always
+   * give stream id 1); null for another stream id (the caller frames it itself).
+   */
+  rtmp(streamId: number): Buffer | null;
 }
 
 export interface HubSubscriber {
@@ -70,6 +76,27 @@ function classify(m: WireMedia): MediaKind {
       return 'metadata';
     default:
       return 'other';
+  }
+}
+
+/** A published message: fixed shape (the hot path stays monomorphic), framed lazily. */
+class HubMessage implements MediaMessage {
+  private framed: Buffer | null = null;
+  private framedFor = -1;
+
+  constructor(
+    readonly type: number,
+    readonly timestamp: number,
+    readonly payload: Buffer,
+    readonly kind: MediaKind,
+    private readonly headroom: boolean,
+  ) {}
+
+  rtmp(streamId: number): Buffer | null {
+    if (this.framed) return this.framedFor === streamId ? this.framed : null;
+    this.framedFor = streamId;
+    this.framed = frameRtmp(this, streamId, this.headroom);
+    return this.framed;
   }
 }
 
@@ -200,7 +227,13 @@ export class MediaHub {
   }
 
   private dispatch(stream: HubStream, wire: WireMedia): void {
-    const m: MediaMessage = { ...wire, kind: classify(wire) };
+    const m = new HubMessage(
+      wire.type,
+      wire.timestamp,
+      wire.payload,
+      classify(wire),
+      wire.headroom,
+    );
     stream.info.bytesIn += m.payload.length;
     switch (m.kind) {
       case 'metadata':
@@ -278,21 +311,73 @@ export class MediaHub {
 export const OUT_CHUNK_SIZE = 0xffff;
 const CHUNK_STREAM: Record<number, number> = { 8: 4, 9: 5, 18: 6 };
 
+/** The RTMP type-0 header of a message (16 bytes with an extended timestamp). */
+function rtmpHeader(
+  into: Buffer,
+  at: number,
+  m: MediaMessage,
+  cid: number,
+  streamId: number,
+): void {
+  const extended = m.timestamp >= 0xffffff;
+  into[at] = cid;
+  into.writeUIntBE(extended ? 0xffffff : m.timestamp, at + 1, 3);
+  into.writeUIntBE(m.payload.length, at + 4, 3);
+  into[at + 7] = m.type;
+  into.writeUInt32LE(streamId >>> 0, at + 8);
+  if (extended) into.writeUInt32BE(m.timestamp >>> 0, at + 12);
+}
+
 /**
- * Writes a message as RTMP chunks on message stream `streamId`: a type-0 header, the
- * payload in OUT_CHUNK_SIZE pieces separated by type-3 headers. Only header bytes are
- * allocated; the payload is written as the slices of the shared buffer it is.
+ * The message as RTMP chunks in one buffer. A payload that fits one chunk and has its
+ * headroom free (what the parser and the FLV source give) gets its header written in
+ * front of it: no copy. Otherwise (a key frame over 64 KiB) the chunks are copied once.
+ */
+function frameRtmp(m: MediaMessage, streamId: number, headroom: boolean): Buffer {
+  const cid = CHUNK_STREAM[m.type] ?? 6;
+  const extended = m.timestamp >= 0xffffff;
+  const headerLength = extended ? 16 : 12;
+  const payload = m.payload;
+  if (headroom && payload.length <= OUT_CHUNK_SIZE) {
+    const whole = Buffer.from(
+      payload.buffer,
+      payload.byteOffset - headerLength,
+      headerLength + payload.length,
+    );
+    rtmpHeader(whole, 0, m, cid, streamId);
+    return whole;
+  }
+  const pieces = Math.max(1, Math.ceil(payload.length / OUT_CHUNK_SIZE));
+  const sepLength = extended ? 5 : 1;
+  const out = Buffer.allocUnsafe(headerLength + payload.length + (pieces - 1) * sepLength);
+  rtmpHeader(out, 0, m, cid, streamId);
+  let at = headerLength;
+  for (let off = 0; off < payload.length; off += OUT_CHUNK_SIZE) {
+    if (off > 0) {
+      out[at] = 0xc0 | cid;
+      if (extended) out.writeUInt32BE(m.timestamp >>> 0, at + 1);
+      at += sepLength;
+    }
+    at += payload.copy(out, at, off, Math.min(payload.length, off + OUT_CHUNK_SIZE));
+  }
+  return out;
+}
+
+/**
+ * Writes a message as RTMP chunks on message stream `streamId`: the shared buffer the
+ * message framed once for that stream id, or (another id) header bytes of its own and
+ * the payload slices of the shared buffer.
  */
 export function writeRtmpMessage(out: Writable, m: MediaMessage, streamId: number): void {
+  const framed = m.rtmp(streamId);
+  if (framed) {
+    out.write(framed);
+    return;
+  }
   const cid = CHUNK_STREAM[m.type] ?? 6;
   const extended = m.timestamp >= 0xffffff;
   const header = Buffer.allocUnsafe(extended ? 16 : 12);
-  header[0] = cid;
-  header.writeUIntBE(extended ? 0xffffff : m.timestamp, 1, 3);
-  header.writeUIntBE(m.payload.length, 4, 3);
-  header[7] = m.type;
-  header.writeUInt32LE(streamId >>> 0, 8);
-  if (extended) header.writeUInt32BE(m.timestamp >>> 0, 12);
+  rtmpHeader(header, 0, m, cid, streamId);
   out.cork();
   out.write(header);
   const payload = m.payload;

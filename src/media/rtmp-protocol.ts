@@ -88,11 +88,28 @@ const TYPE_INVOKE_AMF3 = 17;
 const HANDSHAKE_DONE = 3;
 const RTMP_VERSION = 3;
 
-/** A media message off the wire; `payload` is owned by the receiver (never reused). */
+/**
+ * Bytes kept free in front of every payload received (and of an encoder's FLV tags): the
+ * RTMP header of the message (12 bytes, 16 with an extended timestamp) is written there
+ * when it is forwarded, so the message goes out as one buffer, without a copy.
+ */
+export const HEADROOM = 16;
+
+/**
+ * A media message off the wire; `payload` is owned by the receiver (never reused). When
+ * `headroom` is true, the HEADROOM bytes in front of it in its memory are the message's
+ * too (see `withHeadroom`).
+ */
 export interface WireMedia {
   type: number;
   timestamp: number;
   payload: Buffer;
+  headroom: boolean;
+}
+
+/** A buffer of `size` bytes with HEADROOM free bytes in front of it. */
+export function withHeadroom(size: number): Buffer {
+  return Buffer.allocUnsafe(HEADROOM + size).subarray(HEADROOM);
 }
 
 /**
@@ -112,7 +129,7 @@ function checkHeader(packet: NmsRtmpPacket, streams: number, limits: ParserLimit
 }
 
 function freshPayload(packet: NmsRtmpPacket): void {
-  packet.payload = Buffer.allocUnsafe(packet.header.length);
+  packet.payload = withHeadroom(packet.header.length);
   packet.capacity = packet.header.length;
 }
 
@@ -278,7 +295,7 @@ export class RtmpServerProtocol extends NmsRtmpBase {
       this.droppedEarlyMedia += 1;
       return;
     }
-    this.events.media({ type, timestamp: p.clock, payload: p.payload });
+    this.events.media({ type, timestamp: p.clock, payload: p.payload, headroom: true });
   }
 
   private onConnectCommand(message: Record<string, unknown>, transId: number): void {
@@ -442,6 +459,6 @@ export class RtmpClientProtocol extends NmsRtmpClientBase {
     const type = p.header.type;
     if (!this.onMedia) return;
     if (type !== TYPE_AUDIO && type !== TYPE_VIDEO && type !== TYPE_DATA_AMF0) return;
-    this.onMedia({ type, timestamp: p.clock, payload: p.payload });
+    this.onMedia({ type, timestamp: p.clock, payload: p.payload, headroom: true });
   }
 }

@@ -1,14 +1,28 @@
-import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  Logger,
+  OnApplicationBootstrap,
+  OnModuleDestroy,
+} from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
+import type { AppConfig } from '../../config/env.schema';
+import { APP_CONFIG } from '../common/app-config';
 import { PeriodicLoop } from '../common/periodic-loop';
+import { PgListener } from '../database/pg-listener';
 import { WebhookDeliveriesService } from './webhook-deliveries.service';
 
-/** How often the relay looks for new outbox rows when the last look found few. */
+/**
+ * How often the relay looks for new outbox rows when it cannot hear Postgres's
+ * notifications (LISTEN castbridge_outbox: a committed outbox row wakes it at once).
+ */
 export const RELAY_INTERVAL_MS = 250;
+/** The look it takes anyway while notifications arrive (a notification lost on the way). */
+export const RELAY_FALLBACK_MS = 5000;
 const BATCH = 200;
-/** Every this many ticks (~5 s) the sweeper re-adds jobs a crash may have lost. */
-export const SWEEP_EVERY_TICKS = 20;
+/** How often the sweeper re-adds delivery jobs a crash may have lost. */
+export const SWEEP_EVERY_MS = 5000;
 
 /**
  * The outbox relay (worker role): claims committed, undispatched outbox rows with
@@ -21,25 +35,34 @@ export const SWEEP_EVERY_TICKS = 20;
 export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger(OutboxRelay.name);
   private stopped = false;
-  private ticks = 0;
+  private lastSweepAt = Date.now();
   private readonly loop = new PeriodicLoop(
     'outbox relay',
     RELAY_INTERVAL_MS,
-    async () => ((await this.tick()) ? 0 : RELAY_INTERVAL_MS),
+    async () => {
+      if (await this.tick()) return 0;
+      return this.listener.listening ? RELAY_FALLBACK_MS : RELAY_INTERVAL_MS;
+    },
     this.logger,
   );
+  private readonly listener: PgListener;
 
   constructor(
+    @Inject(APP_CONFIG) config: AppConfig,
     @InjectDataSource() private readonly db: DataSource,
     private readonly deliveries: WebhookDeliveriesService,
-  ) {}
+  ) {
+    this.listener = new PgListener(config.databaseUrl, 'castbridge_outbox', () => this.loop.wake());
+  }
 
   onApplicationBootstrap(): void {
     this.loop.start(0);
+    this.listener.start();
   }
 
   async onModuleDestroy(): Promise<void> {
     this.stopped = true;
+    await this.listener.close();
     await this.loop.stop();
   }
 
@@ -48,7 +71,10 @@ export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
     let full = false;
     try {
       full = (await this.relayOnce()) === BATCH;
-      if (++this.ticks % SWEEP_EVERY_TICKS === 0) await this.deliveries.sweepUnenqueued();
+      if (Date.now() - this.lastSweepAt >= SWEEP_EVERY_MS) {
+        this.lastSweepAt = Date.now();
+        await this.deliveries.sweepUnenqueued();
+      }
     } catch (err) {
       if (!this.stopped) this.logger.warn(`outbox relay pass failed: ${(err as Error).message}`);
     }

@@ -6,7 +6,11 @@ import { INGEST_WATCH_MS } from '../ingest/ingest.service';
 import { INGEST_SWEEP_MS } from '../media/rtmp-ingest-server';
 import { STALL_CHECK_MS } from '../media/rtmp-push';
 import { OUTBOX_RETENTION_DAYS } from '../notifications/outbox-maintenance.processor';
-import { RELAY_INTERVAL_MS, SWEEP_EVERY_TICKS } from '../notifications/outbox-relay.service';
+import {
+  RELAY_FALLBACK_MS,
+  RELAY_INTERVAL_MS,
+  SWEEP_EVERY_MS,
+} from '../notifications/outbox-relay.service';
 import { EMBED_HEARTBEAT_MS, EMBED_POLL_MS } from '../playback/embed-timing';
 import { JobQueue } from '../queues/job-queue.service';
 import { JOBS, JobName, JobPayloads } from '../queues/queue-registry';
@@ -124,8 +128,8 @@ export const LOOPS: Record<string, Loop> = {
   },
   outboxRelay: {
     role: 'worker',
-    everyMs: RELAY_INTERVAL_MS,
-    what: `outbox rows → webhook deliveries (again at once after a full batch); every ${SWEEP_EVERY_TICKS} passes, re-add delivery jobs a crash lost`,
+    everyMs: RELAY_FALLBACK_MS,
+    what: `outbox rows → webhook deliveries: woken at once by each commit (LISTEN/NOTIFY), again at once after a full batch, every ${RELAY_INTERVAL_MS} ms while it cannot listen; every ${SWEEP_EVERY_MS / 1000} s re-add delivery jobs a crash lost`,
   },
   embedPoll: {
     role: 'api',

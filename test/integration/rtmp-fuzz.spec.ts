@@ -148,7 +148,7 @@ describe('fuzzing the RTMP door and the push client with mutated real sessions',
     frame[1] = 1;
     let ts = 0;
     const feeding = setInterval(
-      () => source.write({ type: 9, timestamp: (ts += 33), payload: frame }),
+      () => source.write({ type: 9, timestamp: (ts += 33), payload: frame, headroom: false }),
       33,
     );
     const proxy = await startRecordingProxy(sink.port);

@@ -36,6 +36,8 @@ export async function startNginxRtmp(
     stat?: boolean;
     record?: boolean;
     port?: number;
+    /** More applications beside `live`, each like it (`record` into `rec/<app>/`). */
+    apps?: string[];
   } = {},
 ): Promise<NginxRtmp> {
   const port = opts.port ?? (await freePort());
@@ -58,9 +60,14 @@ export async function startNginxRtmp(
 }
 `
     : '';
-  const record = opts.record
-    ? `      record video;\n      record_path ${dir}/rec;\n      record_max_frames 2;\n`
-    : '';
+  const record = (sub: string) =>
+    opts.record
+      ? `      record video;\n      record_path ${dir}/rec${sub};\n      record_max_frames 2;\n`
+      : '';
+  for (const app of opts.apps ?? []) mkdirSync(join(dir, 'rec', app));
+  const extraApps = (opts.apps ?? [])
+    .map((app) => `    application ${app} {\n      live on;\n${record(`/${app}`)}    }\n`)
+    .join('');
   writeFileSync(
     join(dir, 'nginx.conf'),
     `load_module ${NGINX_RTMP_MODULE};
@@ -76,9 +83,9 @@ rtmp {
     chunk_size 4096;
     application live {
       live on;
-${record}${opts.appConfig ?? ''}
+${record('')}${opts.appConfig ?? ''}
     }
-  }
+${extraApps}  }
 }
 ${http}`,
   );

@@ -1,0 +1,238 @@
+/**
+ * Many creators at once: K live channels, each simulcast to M passthrough destinations,
+ * relayed by Castbridge (all roles in one process) and by nginx-rtmp (one process, M
+ * `push` lines), in the same run, on the same publishers and the same sink.
+ *
+ *   npm run bench:multistream -- K M        (default: 10 3)
+ *
+ * Needs the built service, Postgres, Redis, ffmpeg/ffprobe and nginx-rtmp. Loopback only.
+ * - Publishers: K ffmpeg processes looping the same pre-encoded 720p30 3 Mbps H.264/AAC
+ *   file with `-re -c copy` (bench/support/rtmp-bench.ts), started together.
+ * - Sink: one nginx-rtmp process with applications m1…mM; stream `c<k>` of channel k
+ *   arrives as `m<j>/c<k>` from destination j (rtmp_stat, recordings of the first frames).
+ * - Measured, for each system: CPU (% of one core) and PSS of the relaying process over a
+ *   15 s window once every sink stream has video; the time from the publishers' start
+ *   until all K×M sink streams have video; frames and the largest gap at 3 sampled sink
+ *   streams (10 s each); the whole machine's CPU during the window (saturated when the
+ *   publishers, the sink and the relay together use the cores up).
+ * - Castbridge's PSS is also taken with its K channels created and nothing live, so the
+ *   cost of a live stream is (PSS live − PSS idle) / K.
+ */
+import { cpus } from 'node:os';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { stopAllMedia, trackMedia } from '../test/support/media';
+import { NginxRtmp, startNginxRtmp } from '../test/support/nginx';
+import { newPartnerClient, waitReady } from '../test/support/partner-client';
+import { freePort, ROOT, spawnCastbridge, waitFor } from '../test/support/processes';
+import { dropDatabase, flushQueuePrefix, testEnv } from '../test/support/test-env';
+import { CLK_TCK, ticksBetween, treePssKb, treeTicks } from './support/proc';
+import {
+  clearRecordings,
+  ensureSource,
+  FPS,
+  machineTicks,
+  probeSinks,
+  publish,
+  Publisher,
+  sinkStreams,
+  sleep,
+  waitAllVideo,
+} from './support/rtmp-bench';
+
+const K = Number(process.argv[2] ?? 10);
+const M = Number(process.argv[3] ?? 3);
+const WINDOW_S = Number(process.env.MULTISTREAM_WINDOW_S ?? 15);
+const SETTLE_MS = 3000;
+const PROBE_S = 10;
+const LIVE_TIMEOUT_MS = 60_000;
+
+interface Result {
+  system: string;
+  cpuPct: number;
+  pssKb: number;
+  idlePssKb?: number;
+  allVideoMs: number | null;
+  withVideo: number;
+  machineBusyPct: number;
+  probes: Awaited<ReturnType<typeof probeSinks>>;
+  notes: string[];
+}
+
+const sinkIds = () =>
+  Array.from({ length: K }, (_, k) =>
+    Array.from({ length: M }, (_, j) => `m${j + 1}/c${k + 1}`),
+  ).flat();
+
+async function window(
+  pid: number,
+): Promise<{ cpuPct: number; pssKb: number; machineBusyPct: number }> {
+  const c0 = treeTicks(pid);
+  const m0 = machineTicks();
+  const t0 = Date.now();
+  const pss: number[] = [];
+  for (let i = 0; i < WINDOW_S; i++) {
+    await sleep(1000);
+    pss.push(treePssKb(pid));
+  }
+  const c1 = treeTicks(pid);
+  const m1 = machineTicks();
+  const secs = (Date.now() - t0) / 1000;
+  return {
+    cpuPct: (ticksBetween(c0, c1) / CLK_TCK / secs) * 100,
+    pssKb: pss.reduce((a, b) => a + b, 0) / pss.length,
+    machineBusyPct: ((m1.busy - m0.busy) / Math.max(1, m1.total - m0.total)) * 100,
+  };
+}
+
+async function waitSinkEmpty(sink: NginxRtmp): Promise<void> {
+  await waitFor(async () => [...(await sinkStreams(sink)).values()].every((s) => !s.publishing), {
+    timeoutMs: 30_000,
+    intervalMs: 250,
+    what: 'sink streams to end',
+  });
+}
+
+async function measureLive(
+  pid: number,
+  sink: NginxRtmp,
+  since: number,
+): Promise<Omit<Result, 'system' | 'notes' | 'idlePssKb'>> {
+  const ids = sinkIds();
+  const video = await waitAllVideo(sink, ids, since, LIVE_TIMEOUT_MS);
+  await sleep(SETTLE_MS);
+  const w = await window(pid);
+  const samples = [...new Set([ids[0], ids[Math.floor(ids.length / 2)], ids.at(-1)])].filter(
+    (x): x is string => !!x,
+  );
+  const probes = await probeSinks(sink, samples, PROBE_S);
+  return { ...w, allVideoMs: video.allMs, withVideo: video.withVideo, probes };
+}
+
+async function runCastbridge(sink: NginxRtmp): Promise<Result> {
+  const rtmpPort = await freePort();
+  const env = testEnv({
+    RTMP_PORT: String(rtmpPort),
+    LOG_LEVEL: 'warn',
+    RTMP_MAX_CONNECTIONS: String(K * 2 + 100),
+  });
+  const app = await spawnCastbridge(env);
+  trackMedia(app.child);
+  const publishers: Publisher[] = [];
+  const notes: string[] = [];
+  try {
+    await waitReady(app.baseUrl);
+    const call = (await newPartnerClient(app.baseUrl, 'Bench')).ok;
+    const keys: string[] = [];
+    for (let k = 1; k <= K; k++) {
+      const ch = await call('POST', '/v1/channels', { name: `Creator ${k}` });
+      keys.push((ch.ingest as { streamKey: string }).streamKey);
+      for (let j = 1; j <= M; j++) {
+        await call('POST', `/v1/channels/${String(ch.id)}/destinations`, {
+          name: `d${j}`,
+          kind: 'social_platform',
+          url: `rtmp://127.0.0.1:${sink.port}/m${j}`,
+          streamKey: `c${k}`,
+        });
+      }
+    }
+    await sleep(3000);
+    const idle = await window(app.child.pid!);
+    notes.push(`idle (${K} channels, nothing live): CPU ${idle.cpuPct.toFixed(1)} %`);
+    clearRecordings(sink);
+    const since = Date.now();
+    keys.forEach((key) => publishers.push(publish(`rtmp://127.0.0.1:${rtmpPort}/live/${key}`)));
+    const live = await measureLive(app.child.pid!, sink, since);
+    return { system: 'castbridge', ...live, idlePssKb: idle.pssKb, notes };
+  } finally {
+    for (const p of publishers) await p.stop();
+    const code = await app.stop('SIGTERM');
+    if (code !== 0) console.error(`castbridge exited ${code}:\n${app.output().slice(-3000)}`);
+    await dropDatabase(env.DATABASE_URL).catch(() => undefined);
+    await flushQueuePrefix(env.QUEUE_PREFIX).catch(() => undefined);
+    await waitSinkEmpty(sink).catch((e: Error) => console.error(e.message));
+  }
+}
+
+async function runNginx(sink: NginxRtmp): Promise<Result> {
+  const push = Array.from(
+    { length: M },
+    (_, j) => `      push rtmp://127.0.0.1:${sink.port}/m${j + 1};`,
+  ).join('\n');
+  const hub = await startNginxRtmp({ label: 'hub', appConfig: push });
+  const publishers: Publisher[] = [];
+  try {
+    clearRecordings(sink);
+    const since = Date.now();
+    for (let k = 1; k <= K; k++)
+      publishers.push(publish(`rtmp://127.0.0.1:${hub.port}/live/c${k}`));
+    const live = await measureLive(hub.pid()!, sink, since);
+    return { system: 'nginx-rtmp', ...live, notes: [] };
+  } finally {
+    for (const p of publishers) await p.stop();
+    await hub.remove();
+    await waitSinkEmpty(sink).catch((e: Error) => console.error(e.message));
+  }
+}
+
+function dropped(r: Result): string {
+  const expected = PROBE_S * FPS;
+  const ok = r.probes.every((p) => !p.error && p.frames >= expected - 3 && p.maxGap < 0.1);
+  const raw = r.probes
+    .map((p) =>
+      p.error
+        ? `${p.name}: ${p.error}`
+        : `${p.name} ${p.frames}/${expected} gap ${p.maxGap.toFixed(3)} s`,
+    )
+    .join('; ');
+  return `${ok ? 'none' : 'DROPS?'} (${raw})`;
+}
+
+async function main(): Promise<void> {
+  if (!Number.isInteger(K) || K < 1 || !Number.isInteger(M) || M < 1)
+    throw new Error('K and M must be positive integers');
+  if (!existsSync(join(ROOT, 'dist/src/main.js'))) throw new Error('run `npm run build` first');
+  await ensureSource();
+  const apps = Array.from({ length: M }, (_, j) => `m${j + 1}`);
+  const sink = await startNginxRtmp({ label: 'sink', stat: true, record: true, apps });
+  try {
+    process.stdout.write(`castbridge ${K}×${M} … `);
+    const cb = await runCastbridge(sink);
+    console.log(`CPU ${cb.cpuPct.toFixed(1)} %`);
+    process.stdout.write(`nginx-rtmp ${K}×${M} … `);
+    const ng = await runNginx(sink);
+    console.log(`CPU ${ng.cpuPct.toFixed(1)} %`);
+    const mb = (kb: number) => (kb / 1024).toFixed(1);
+    const secs = (ms: number | null) => (ms === null ? 'timeout' : (ms / 1000).toFixed(2));
+    console.log(
+      `\n=== ${K} creators × ${M} destinations (${cpus().length} cores, CLK_TCK ${CLK_TCK}, window ${WINDOW_S} s) ===`,
+    );
+    console.log(
+      '| system | CPU % of a core | PSS MB | all video s | machine busy % | dropped frames |',
+    );
+    console.log('|---|---|---|---|---|---|');
+    for (const r of [ng, cb]) {
+      console.log(
+        `| ${r.system} | ${r.cpuPct.toFixed(1)} | ${mb(r.pssKb)} | ${secs(r.allVideoMs)} (${r.withVideo}/${K * M}) | ${r.machineBusyPct.toFixed(0)} | ${dropped(r)} |`,
+      );
+    }
+    const perStream = cb.idlePssKb !== undefined ? (cb.pssKb - cb.idlePssKb) / K : NaN;
+    console.log(
+      `\nratio Castbridge/nginx-rtmp CPU: ${(cb.cpuPct / Math.max(0.01, ng.cpuPct)).toFixed(1)}×; ` +
+        `Castbridge PSS per live stream beyond idle: ${mb(perStream)} MB (idle ${mb(cb.idlePssKb ?? NaN)} MB); ` +
+        `saturated: ${Math.max(cb.machineBusyPct, ng.machineBusyPct) > 90 ? 'YES' : 'no'}`,
+    );
+    for (const n of cb.notes) console.log(`castbridge ${n}`);
+  } finally {
+    await sink.remove();
+    await stopAllMedia();
+  }
+}
+
+main()
+  .then(() => process.exit(0))
+  .catch(async (e: Error) => {
+    console.error(`\nbenchmark failed: ${e.stack ?? e.message}`);
+    await stopAllMedia();
+    process.exit(1);
+  });
