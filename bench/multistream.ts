@@ -18,6 +18,7 @@
  * - Castbridge's PSS is also taken with its K channels created and nothing live, so the
  *   cost of a live stream is (PSS live − PSS idle) / K.
  */
+import { spawn } from 'node:child_process';
 import { cpus } from 'node:os';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -97,11 +98,29 @@ async function measureLive(
   pid: number,
   sink: NginxRtmp,
   since: number,
+  notes: string[] = [],
 ): Promise<Omit<Result, 'system' | 'notes' | 'idlePssKb'>> {
   const ids = sinkIds();
   const video = await waitAllVideo(sink, ids, since, LIVE_TIMEOUT_MS);
+  if (video.withVideo < ids.length) {
+    const streams = await sinkStreams(sink);
+    const missing = ids.filter((id) => !streams.get(id)?.videoCodec);
+    notes.push(`no video within ${LIVE_TIMEOUT_MS / 1000} s at: ${missing.join(', ')}`);
+  }
   await sleep(SETTLE_MS);
+  // MULTISTREAM_PERF=<file> (with BENCH_NODE_ARGS=--perf-basic-prof): `perf record` of the
+  // relaying process during the window, for `perf report -i <file>`.
+  const perfOut = process.env.MULTISTREAM_PERF;
+  const perf = perfOut
+    ? spawn('perf', ['record', '-F', '499', '-g', '-p', String(pid), '-o', `${perfOut}.${pid}`], {
+        stdio: 'ignore',
+      })
+    : null;
   const w = await window(pid);
+  if (perf) {
+    perf.kill('SIGINT');
+    await new Promise((r) => perf.once('exit', r));
+  }
   const samples = [...new Set([ids[0], ids[Math.floor(ids.length / 2)], ids.at(-1)])].filter(
     (x): x is string => !!x,
   );
@@ -115,6 +134,9 @@ async function runCastbridge(sink: NginxRtmp): Promise<Result> {
     RTMP_PORT: String(rtmpPort),
     LOG_LEVEL: 'warn',
     RTMP_MAX_CONNECTIONS: String(K * 2 + 100),
+    // Every publisher comes from 127.0.0.1 and they all start at once: more than the
+    // default 10 unauthenticated connections per address for a moment.
+    RTMP_MAX_CONNECTIONS_PER_IP: String(K + 10),
   });
   const app = await spawnCastbridge(env);
   trackMedia(app.child);
@@ -142,10 +164,29 @@ async function runCastbridge(sink: NginxRtmp): Promise<Result> {
     clearRecordings(sink);
     const since = Date.now();
     keys.forEach((key) => publishers.push(publish(`rtmp://127.0.0.1:${rtmpPort}/live/${key}`)));
-    const live = await measureLive(app.child.pid!, sink, since);
+    const live = await measureLive(app.child.pid!, sink, since, notes);
+    const states = new Map<string, number>();
+    let retried = 0;
+    for (const ch of (await call('GET', '/v1/channels?limit=100')).data as Array<{
+      currentSessionId: string | null;
+    }>) {
+      if (!ch.currentSessionId) {
+        states.set('channel not live', (states.get('channel not live') ?? 0) + 1);
+        continue;
+      }
+      const s = await call('GET', `/v1/sessions/${ch.currentSessionId}`);
+      for (const d of s.destinations as Array<{ state: string; attempts: number }>) {
+        states.set(d.state, (states.get(d.state) ?? 0) + 1);
+        if (d.attempts > 0) retried += 1;
+      }
+    }
+    notes.push(
+      `relays at the end: ${[...states].map(([k, v]) => `${v} ${k}`).join(', ')}, ${retried} retried`,
+    );
     return { system: 'castbridge', ...live, idlePssKb: idle.pssKb, notes };
   } finally {
     for (const p of publishers) await p.stop();
+    if (process.env.MULTISTREAM_LOG) require('node:fs').writeFileSync(process.env.MULTISTREAM_LOG, app.output());
     const code = await app.stop('SIGTERM');
     if (code !== 0) console.error(`castbridge exited ${code}:\n${app.output().slice(-3000)}`);
     await dropDatabase(env.DATABASE_URL).catch(() => undefined);
