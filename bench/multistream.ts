@@ -20,7 +20,7 @@
  */
 import { spawn } from 'node:child_process';
 import { cpus } from 'node:os';
-import { existsSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stopAllMedia, trackMedia } from '../test/support/media';
 import { NginxRtmp, startNginxRtmp } from '../test/support/nginx';
@@ -186,7 +186,7 @@ async function runCastbridge(sink: NginxRtmp): Promise<Result> {
     return { system: 'castbridge', ...live, idlePssKb: idle.pssKb, notes };
   } finally {
     for (const p of publishers) await p.stop();
-    if (process.env.MULTISTREAM_LOG) require('node:fs').writeFileSync(process.env.MULTISTREAM_LOG, app.output());
+    if (process.env.MULTISTREAM_LOG) writeFileSync(process.env.MULTISTREAM_LOG, app.output());
     const code = await app.stop('SIGTERM');
     if (code !== 0) console.error(`castbridge exited ${code}:\n${app.output().slice(-3000)}`);
     await dropDatabase(env.DATABASE_URL).catch(() => undefined);

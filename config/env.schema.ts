@@ -47,6 +47,11 @@ export interface AppConfig {
   /** The whole environment ffmpeg gets (PATH only: no secret of ours). */
   ffmpegEnv: Record<string, string>;
   mediaDir: string;
+  /**
+   * Destinations of a stream with the same encode share one encoder (true). false runs
+   * one encoder per destination: for benchmarks comparing the two only.
+   */
+  relaySharedEncoders: boolean;
   shopify: {
     apiKey: string | null;
     apiSecret: string | null;
@@ -295,6 +300,7 @@ export function loadConfig(env: Env): AppConfig {
     ffmpegPath: resolveFfmpegPath(env),
     ffmpegEnv: { PATH: env.PATH ?? '/usr/local/bin:/usr/bin:/bin' },
     mediaDir: isAbsolute(mediaDir) ? mediaDir : resolve(process.cwd(), mediaDir),
+    relaySharedEncoders: bool('RELAY_SHARED_ENCODERS', true),
     shopify: {
       apiKey: optional('SHOPIFY_API_KEY'),
       apiSecret: optional('SHOPIFY_API_SECRET'),

@@ -6,6 +6,8 @@ import { Commerce1795480000000 } from './1795480000000-commerce';
 import { Orders1795510000000 } from './1795510000000-orders';
 import { InboundPayloadText1795520000000 } from './1795520000000-inbound-payload-text';
 import { OutboxNotify1795530000000 } from './1795530000000-outbox-notify';
+import { DestinationPresets1795540000000 } from './1795540000000-destination-presets';
+import { RelayWarnings1795550000000 } from './1795550000000-relay-warnings';
 
 /**
  * Every migration, in order. Migrations are hand-checked SQL: relations are kept as
@@ -21,4 +23,6 @@ export const MIGRATIONS: Function[] = [
   Orders1795510000000,
   InboundPayloadText1795520000000,
   OutboxNotify1795530000000,
+  DestinationPresets1795540000000,
+  RelayWarnings1795550000000,
 ];

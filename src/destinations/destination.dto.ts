@@ -10,24 +10,34 @@ import {
   MaxLength,
   ValidateIf,
 } from 'class-validator';
-import { DESTINATION_KINDS, DestinationKind } from './destination.entity';
+import { DESTINATION_KINDS, DestinationKind, FITS } from './destination.entity';
+import { ASPECTS, PRESET_IDS, PresetId, PresetScheme } from './destination-presets';
+import { PROFILE_ASPECTS, PROFILE_LIMITS } from './transcode-profile';
 import { IsOmittable } from '../common/validation';
+
+const int = ([minimum, maximum]: [number, number]) => ({ type: 'integer', minimum, maximum });
 
 const PROFILE_SCHEMA = {
   oneOf: [
-    { type: 'string', enum: ['passthrough'] },
+    { type: 'string', enum: ['passthrough', 'auto'] },
     {
       type: 'object',
       properties: {
-        maxHeight: { type: 'integer', minimum: 144, maximum: 2160 },
-        fps: { type: 'integer', minimum: 1, maximum: 60 },
-        videoBitrateKbps: { type: 'integer', minimum: 100, maximum: 20000 },
-        audioBitrateKbps: { type: 'integer', minimum: 32, maximum: 512 },
+        maxHeight: int(PROFILE_LIMITS.maxHeight),
+        fps: int(PROFILE_LIMITS.fps),
+        videoBitrateKbps: int(PROFILE_LIMITS.videoBitrateKbps),
+        audioBitrateKbps: int(PROFILE_LIMITS.audioBitrateKbps),
+        aspect: { type: 'string', enum: [...PROFILE_ASPECTS] },
+        fit: { type: 'string', enum: [...FITS] },
+        audioOnly: { type: 'boolean', enum: [true] },
       },
       additionalProperties: false,
     },
   ],
 };
+
+const PRESET_DESCRIPTION =
+  'The platform whose constraints apply (GET /v1/destination-presets); "custom" applies none';
 
 const STREAM_KEY_RE = /^[\x21-\x7e]+$/;
 
@@ -64,9 +74,15 @@ export class CreateDestinationDto {
   @IsBoolean()
   enabled?: boolean;
 
+  @ApiPropertyOptional({ enum: PRESET_IDS, default: 'custom', description: PRESET_DESCRIPTION })
+  @IsOptional()
+  @IsIn(PRESET_IDS)
+  preset?: PresetId;
+
   @ApiPropertyOptional({
     ...PROFILE_SCHEMA,
-    description: '"passthrough" (default) or a transcode profile',
+    description:
+      '"passthrough" (default), "auto" (transcode only what the preset needs) or a transcode profile (its settings override the preset)',
   })
   @Allow() // checked by parseProfile, which names the exact sub-field
   profile?: unknown;
@@ -104,6 +120,11 @@ export class UpdateDestinationDto {
   @IsBoolean()
   enabled?: boolean;
 
+  @ApiPropertyOptional({ enum: PRESET_IDS, description: PRESET_DESCRIPTION })
+  @IsOmittable()
+  @IsIn(PRESET_IDS)
+  preset?: PresetId;
+
   @ApiPropertyOptional({ ...PROFILE_SCHEMA })
   @Allow()
   profile?: unknown;
@@ -122,6 +143,7 @@ export class DestinationDto {
   @ApiProperty({ nullable: true, type: String }) url: string | null;
   @ApiProperty({ nullable: true, type: String, example: '****abcd' }) streamKeyHint: string | null;
   @ApiProperty() enabled: boolean;
+  @ApiProperty({ enum: PRESET_IDS }) preset: PresetId;
   @ApiProperty({ ...PROFILE_SCHEMA }) profile: unknown;
   @ApiPropertyOptional({ type: PlaybackDto }) playback?: PlaybackDto;
   @ApiProperty({ enum: ['idle', 'starting', 'live', 'retrying', 'errored', 'stopped'] })
@@ -132,4 +154,32 @@ export class DestinationDto {
 
 export class DestinationListDto {
   @ApiProperty({ type: [DestinationDto] }) data: DestinationDto[];
+}
+
+export class BitrateRangeDto {
+  @ApiProperty({ nullable: true, type: Number }) min: number | null;
+  @ApiProperty({ nullable: true, type: Number }) max: number | null;
+}
+
+/** A preset as GET /v1/destination-presets shows it (null: not constrained). */
+export class DestinationPresetDto {
+  @ApiProperty({ enum: PRESET_IDS }) id: PresetId;
+  @ApiProperty() name: string;
+  @ApiProperty({
+    enum: ['rtmps', 'rtmp_or_rtmps'],
+    description: '"rtmps": the platform ingests over RTMPS only',
+  })
+  scheme: PresetScheme;
+  @ApiProperty({ nullable: true, type: Number }) maxWidth: number | null;
+  @ApiProperty({ nullable: true, type: Number }) maxHeight: number | null;
+  @ApiProperty({ nullable: true, type: String, enum: ASPECTS }) aspect: string | null;
+  @ApiProperty({ nullable: true, type: Number }) maxFps: number | null;
+  @ApiProperty({ nullable: true, type: Number }) keyframeIntervalSeconds: number | null;
+  @ApiProperty({ type: BitrateRangeDto }) videoBitrateKbps: BitrateRangeDto;
+  @ApiProperty() constantBitrate: boolean;
+  @ApiProperty({ nullable: true, type: Number }) audioSampleRate: number | null;
+}
+
+export class DestinationPresetListDto {
+  @ApiProperty({ type: [DestinationPresetDto] }) data: DestinationPresetDto[];
 }

@@ -6,17 +6,38 @@ import {
   PrimaryGeneratedColumn,
   UpdateDateColumn,
 } from 'typeorm';
+import type { Aspect, PresetId } from './destination-presets';
 
 export const DESTINATION_KINDS = ['social_platform', 'partner_shop', 'brand_site'] as const;
 export type DestinationKind = (typeof DESTINATION_KINDS)[number];
 
-/** A transcode profile; null means passthrough (stream copy). */
+export const FITS = ['crop', 'pad', 'blur'] as const;
+/**
+ * How a picture goes into a frame of another aspect: `crop` fills it (the middle of the
+ * picture), `pad` fits it with black bars, `blur` fits it over a blurred copy of itself
+ * scaled to fill (as vertical platforms show landscape video).
+ */
+export type Fit = (typeof FITS)[number];
+
+/** A transcode profile: each setting named overrides the destination's preset. */
 export interface TranscodeProfile {
   maxHeight?: number;
   fps?: number;
   videoBitrateKbps?: number;
   audioBitrateKbps?: number;
+  /** The output's aspect: `source` keeps the ingest's (even on a 9:16 preset). */
+  aspect?: 'source' | Aspect;
+  fit?: Fit;
+  /** Audio only: the video is dropped. */
+  audioOnly?: true;
 }
+
+/**
+ * A destination's profile: null is passthrough (stream copy, the default); `auto`
+ * transcodes only what the preset's constraints need, and passes through otherwise; an
+ * object transcodes.
+ */
+export type DestinationProfile = TranscodeProfile | 'auto' | null;
 
 @Entity({ name: 'destinations' })
 @Index(['channelId', 'createdAt'])
@@ -54,8 +75,13 @@ export class Destination {
   @Column({ type: 'boolean', default: true })
   enabled: boolean;
 
+  /** The platform whose constraints apply (`custom`: none). */
+  @Column({ type: 'text', default: 'custom' })
+  preset: PresetId;
+
+  /** null (passthrough), the JSON string "auto", or a transcode profile object. */
   @Column({ type: 'jsonb', nullable: true })
-  profile: TranscodeProfile | null;
+  profile: DestinationProfile;
 
   /** Bumped when url, key or profile change: a live relay on an older version restarts. */
   @Column({ name: 'config_version', type: 'int', default: 1 })

@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { ChannelsModule } from '../channels/channels.module';
 import { Destination } from './destination.entity';
+import { DestinationPresetsController } from './destination-presets.controller';
 import { DestinationsController } from './destinations.controller';
 import { DestinationsService } from './destinations.service';
 
@@ -15,6 +16,6 @@ export class DestinationsModule {}
 /** HTTP routes: `api` role only. */
 @Module({
   imports: [DestinationsModule],
-  controllers: [DestinationsController],
+  controllers: [DestinationsController, DestinationPresetsController],
 })
 export class DestinationsHttpModule {}

@@ -10,9 +10,10 @@ import { SecretBox } from '../common/secret-box';
 import { secretHint } from '../common/secrets';
 import { ChannelsService } from '../channels/channels.service';
 import { DESTINATION_RUNTIME, DestinationRuntime } from './destination-runtime';
-import { Destination, DestinationKind, TranscodeProfile } from './destination.entity';
+import { Destination, DestinationKind, DestinationProfile } from './destination.entity';
 import { CreateDestinationDto, DestinationDto, UpdateDestinationDto } from './destination.dto';
-import { parseProfile } from './transcode-profile';
+import { presetOf } from './destination-presets';
+import { checkProfileForPreset, parseProfile, profileView } from './transcode-profile';
 
 export const PUSH_SCHEMES = ['rtmp', 'rtmps'];
 
@@ -24,12 +25,17 @@ export function pushUrl(url: string, streamKey: string | null): string {
 
 /**
  * Counts toward MAX_TRANSCODES_PER_PARTNER: an enabled push destination (social platform,
- * partner shop) with a transcode profile, i.e. one that runs an encoder while live.
+ * partner shop) with a transcode profile, i.e. one that may run an encoder while live.
+ * `auto` counts: whether it transcodes depends on the ingest, which is not known when the
+ * destination is written and may change during a session, and the cap is there to bound
+ * the encoders a partner can make Castbridge run. Destinations count one each even when
+ * they share an encoder (several with the same output): the cap is on what a partner
+ * configures, not on what a given ingest happens to need.
  */
 export function countsAsTranscode(d: {
   kind: DestinationKind;
   enabled: boolean;
-  profile: TranscodeProfile | null;
+  profile: DestinationProfile;
 }): boolean {
   return d.enabled && d.profile !== null && d.kind !== 'brand_site';
 }
@@ -56,6 +62,10 @@ export class DestinationsService {
   ): Promise<Destination> {
     await this.channels.get(partnerId, channelId);
     const { profile, problems } = parseProfile(dto.profile);
+    const preset = dto.preset ?? 'custom';
+    if (problems.length === 0) {
+      problems.push(...checkProfileForPreset(dto.kind, presetOf(preset), profile, 'profile'));
+    }
     if (dto.kind === 'brand_site') {
       if (dto.url !== undefined)
         problems.push({ field: 'url', message: 'url must not be set for brand_site' });
@@ -84,6 +94,7 @@ export class DestinationsService {
         kind: dto.kind,
         url,
         enabled,
+        preset,
         profile,
         streamKeyKeyId: null,
         streamKeySealed: null,
@@ -144,6 +155,11 @@ export class DestinationsService {
       problems.push(...parsed.problems);
       profile = parsed.profile;
     }
+    const preset = dto.preset ?? d.preset;
+    if (problems.length === 0 && (dto.profile !== undefined || dto.preset !== undefined)) {
+      const blame = dto.profile !== undefined ? 'profile' : 'preset';
+      problems.push(...checkProfileForPreset(d.kind, presetOf(preset), profile, blame));
+    }
     if (d.kind === 'brand_site') {
       if (dto.url !== undefined)
         problems.push({ field: 'url', message: 'url must not be set for brand_site' });
@@ -160,10 +176,12 @@ export class DestinationsService {
     const mediaChanged =
       url !== d.url ||
       dto.streamKey !== undefined ||
+      preset !== d.preset ||
       JSON.stringify(profile) !== JSON.stringify(d.profile);
     if (dto.name !== undefined) d.name = dto.name;
     if (dto.enabled !== undefined) d.enabled = dto.enabled;
     d.url = url;
+    d.preset = preset;
     d.profile = profile;
     if (dto.streamKey !== undefined) this.setStreamKey(d, dto.streamKey);
     if (mediaChanged) d.configVersion += 1;
@@ -254,7 +272,8 @@ export class DestinationsService {
       url: d.url,
       streamKeyHint: d.streamKeyHint,
       enabled: d.enabled,
-      profile: d.profile ?? 'passthrough',
+      preset: d.preset,
+      profile: profileView(d.profile),
       ...(d.kind === 'brand_site'
         ? {
             playback: {

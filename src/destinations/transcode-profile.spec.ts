@@ -1,4 +1,5 @@
-import { parseProfile } from './transcode-profile';
+import { PRESETS } from './destination-presets';
+import { checkProfileForPreset, parseProfile } from './transcode-profile';
 
 const fieldsOf = (value: unknown) => parseProfile(value).problems.map((p) => p.field);
 
@@ -6,6 +7,37 @@ describe('parseProfile', () => {
   it.each([undefined, null, 'passthrough'])('%p is passthrough', (v) =>
     expect(parseProfile(v)).toEqual({ profile: null, problems: [] }),
   );
+
+  it('"auto" is kept as it is', () =>
+    expect(parseProfile('auto')).toEqual({ profile: 'auto', problems: [] }));
+
+  it('keeps the shape settings', () => {
+    expect(parseProfile({ aspect: '9:16', fit: 'blur' }).profile).toEqual({
+      aspect: '9:16',
+      fit: 'blur',
+    });
+    expect(parseProfile({ aspect: 'source' }).profile).toEqual({ aspect: 'source' });
+    expect(parseProfile({ audioOnly: true, audioBitrateKbps: 96 }).profile).toEqual({
+      audioOnly: true,
+      audioBitrateKbps: 96,
+    });
+  });
+
+  it.each([
+    [{ aspect: '4:3' }, 'profile.aspect'],
+    [{ aspect: 16 / 9 }, 'profile.aspect'],
+    [{ fit: 'stretch' }, 'profile.fit'],
+    [{ fit: ['pad'] }, 'profile.fit'],
+    [{ audioOnly: false }, 'profile.audioOnly'],
+    [{ audioOnly: 'true' }, 'profile.audioOnly'],
+  ])('refuses the shape setting %p, naming its field', (value, field) =>
+    expect(fieldsOf(value)).toEqual([field]),
+  );
+
+  it('audioOnly names each video setting sent with it', () =>
+    expect(fieldsOf({ audioOnly: true, maxHeight: 720, fit: 'pad', audioBitrateKbps: 64 })).toEqual(
+      ['profile.maxHeight', 'profile.fit'],
+    ));
 
   it('keeps the known integer settings', () =>
     expect(
@@ -56,6 +88,7 @@ describe('parseProfile', () => {
     ['a number', 720],
     ['true', true],
     ['another string', 'transcode'],
+    ['"Auto" (case matters)', 'Auto'],
   ])('refuses %s as the profile', (_, value) => expect(fieldsOf(value)).toEqual(['profile']));
 
   it('refuses an empty object, and names every bad setting at once', () => {
@@ -65,5 +98,38 @@ describe('parseProfile', () => {
       'profile.maxHeight',
       'profile.extra',
     ]);
+  });
+});
+
+describe('checkProfileForPreset', () => {
+  const fields = (...args: Parameters<typeof checkProfileForPreset>) =>
+    checkProfileForPreset(...args).map((p) => p.field);
+
+  it('"auto" needs a platform preset; the field blamed is the one the request changed', () => {
+    expect(fields('social_platform', PRESETS.custom, 'auto', 'profile')).toEqual(['profile']);
+    expect(fields('social_platform', PRESETS.custom, 'auto', 'preset')).toEqual(['preset']);
+    expect(fields('social_platform', PRESETS.tiktok, 'auto', 'profile')).toEqual([]);
+  });
+
+  it("fit needs an aspect to fit into: the profile's, or the preset's", () => {
+    expect(fields('social_platform', PRESETS.custom, { fit: 'pad' }, 'profile')).toEqual([
+      'profile.fit',
+    ]);
+    expect(
+      fields('social_platform', PRESETS.tiktok, { fit: 'pad', aspect: 'source' }, 'profile'),
+    ).toEqual(['profile.fit']);
+    expect(
+      fields('social_platform', PRESETS.custom, { fit: 'pad', aspect: '1:1' }, 'profile'),
+    ).toEqual([]);
+    expect(fields('social_platform', PRESETS.tiktok, { fit: 'blur' }, 'profile')).toEqual([]);
+    // Changing the preset away from the one that gave the aspect: the preset is named.
+    expect(fields('social_platform', PRESETS.custom, { fit: 'blur' }, 'preset')).toEqual([
+      'preset',
+    ]);
+  });
+
+  it('brand_site takes no platform preset', () => {
+    expect(fields('brand_site', PRESETS.youtube, null, 'preset')).toEqual(['preset']);
+    expect(fields('brand_site', PRESETS.custom, { maxHeight: 480 }, 'profile')).toEqual([]);
   });
 });

@@ -1,6 +1,15 @@
 import { PinDto } from '../shopping/pin.dto';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 
+export class RelayWarningDto {
+  @ApiProperty({
+    description:
+      'KEYFRAME_INTERVAL_TOO_LONG, BITRATE_TOO_HIGH, BITRATE_TOO_LOW, ASPECT_MISMATCH, RESOLUTION_TOO_HIGH, FPS_TOO_HIGH, SCHEME_NOT_ALLOWED, AUDIO_SAMPLE_RATE, VIDEO_CODEC_NOT_SUPPORTED, AUDIO_CODEC_NOT_SUPPORTED',
+  })
+  code: string;
+  @ApiProperty() message: string;
+}
+
 export class RelayDto {
   @ApiProperty() destinationId: string;
   @ApiProperty({ enum: ['starting', 'live', 'retrying', 'errored', 'stopped'] }) state: string;
@@ -10,6 +19,11 @@ export class RelayDto {
   @ApiProperty() since: string;
   @ApiPropertyOptional({ nullable: true, type: Number }) bitrateKbps: number | null;
   @ApiProperty() bytesSent: number;
+  @ApiProperty({
+    type: [RelayWarningDto],
+    description: 'The pre-flight check of what the destination receives against its preset',
+  })
+  warnings: RelayWarningDto[];
 }
 
 export class IngestInfoDto {

@@ -199,6 +199,7 @@ export class SessionsService implements LiveSessions {
           since: r.since.toISOString(),
           bitrateKbps: r.bitrateKbps,
           bytesSent: Number(r.bytesSent),
+          warnings: r.warnings.map(({ code, message }) => ({ code, message })),
         })),
       pins: pins.get(s.id) ?? [],
     }));

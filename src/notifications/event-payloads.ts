@@ -25,6 +25,13 @@ export interface DestinationStateChangedData {
   lastError: string | null;
 }
 
+/** destination.warning: the relay's pre-flight warnings changed (all of them, [] when none). */
+export interface DestinationWarningData {
+  sessionId: string;
+  destinationId: string;
+  warnings: Array<{ code: string; message: string }>;
+}
+
 export interface ProductDeletedData {
   productId: string;
   brandId: string | null;
@@ -77,6 +84,7 @@ export interface EventPayloads {
   'session.started': SessionEventData;
   'session.ended': SessionEndedData;
   'destination.state_changed': DestinationStateChangedData;
+  'destination.warning': DestinationWarningData;
   'product.created': ProductDto;
   'product.updated': ProductDto;
   'product.deleted': ProductDeletedData;

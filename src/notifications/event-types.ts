@@ -5,6 +5,7 @@ export const EVENT_TYPES = [
   'session.started',
   'session.ended',
   'destination.state_changed',
+  'destination.warning',
   'product.created',
   'product.updated',
   'product.deleted',

@@ -1,9 +1,37 @@
-import type { TranscodeProfile } from '../destinations/destination.entity';
+import type { Aspect } from '../destinations/destination-presets';
+import type { Fit } from '../destinations/destination.entity';
 
 /**
  * ffmpeg commands as plain data. Pure functions, no I/O: the relay decides what to run,
  * the FfmpegRunner adapter runs it. Tests assert the exact argument lists.
  */
+
+/** A video encode, as output-plan.ts resolves it from the preset, profile and ingest. */
+export interface VideoEncode {
+  /** Into a frame of another aspect (crop, pad or blur), or null. */
+  frame: { width: number; height: number; fit: Fit; aspect: Aspect } | null;
+  /**
+   * Scaled down to fit within this box (never up), the aspect kept; only a maxHeight:
+   * the height capped (what custom profiles always did). null: the size is kept.
+   */
+  scale: { maxWidth: number | null; maxHeight: number } | null;
+  fps: number | null;
+  bitrateKbps: number | null;
+  /** CBR: -b:v = -minrate = -maxrate, a one-second buffer, HRD signalling. */
+  constantBitrate: boolean;
+  keyframeSeconds: number;
+}
+
+export interface AudioEncode {
+  bitrateKbps: number;
+  sampleRate: number;
+}
+
+/** What an encode does to each part: copy it, encode it, or drop the video. */
+export interface OutputSpec {
+  video: 'copy' | 'none' | VideoEncode;
+  audio: 'copy' | AudioEncode;
+}
 
 export type RelayOutput =
   /**
@@ -22,14 +50,15 @@ export type RelayOutput =
  */
 export interface RelayCommandSpec {
   output: RelayOutput;
-  profile: TranscodeProfile | null;
+  /** null: stream copy. */
+  encode: OutputSpec | null;
 }
 
 export interface FfmpegCommand {
   args: string[];
 }
 
-/** Key frames every 2 s, as platforms ask, whatever the fps. */
+/** Key frames every 2 s, as platforms ask, whatever the fps (when the preset names none). */
 export const KEYFRAME_SECONDS = 2;
 
 const GLOBAL = [
@@ -49,48 +78,87 @@ const GLOBAL = [
 // GOP's key frame and the sink waits ~2 s longer for video.
 const INPUT = ['-probesize', '4096', '-analyzeduration', '0', '-f', 'flv', '-i', 'pipe:0'];
 
-/** Codec arguments: copy what the profile does not ask to change. */
-export function codecArgs(profile: TranscodeProfile | null): string[] {
-  const map = ['-map', '0:v:0?', '-map', '0:a:0?'];
-  if (!profile) return [...map, '-c', 'copy'];
-  const video =
-    profile.maxHeight !== undefined ||
-    profile.fps !== undefined ||
-    profile.videoBitrateKbps !== undefined;
-  const args = [...map];
-  if (video) {
-    const filters: string[] = [];
+/** `9/16` for ffmpeg's expressions. */
+const ratioExpr = (aspect: Aspect) => aspect.replace(':', '/');
+
+/**
+ * The filter graph of a video encode. Frame changes: `crop` takes the middle of the
+ * picture at the frame's aspect and scales it to the frame; `pad` scales the picture to
+ * fit and centres it on black; `blur` puts the fitted picture over a copy of itself scaled
+ * to fill, blurred (at a quarter of the size: the same look for a sixteenth of the work).
+ */
+export function videoFilters(v: VideoEncode): string | null {
+  const fps = v.fps !== null ? `fps=${v.fps}` : null;
+  if (v.frame) {
+    const { width: W, height: H, fit, aspect } = v.frame;
+    const fitted = `scale=${W}:${H}:force_original_aspect_ratio=decrease:force_divisible_by=2`;
+    let graph: string;
+    if (fit === 'crop') {
+      const r = ratioExpr(aspect);
+      graph = `crop='trunc(min(iw,ih*${r})/2)*2':'trunc(min(ih,iw/(${r}))/2)*2',scale=${W}:${H},setsar=1`;
+    } else if (fit === 'pad') {
+      graph = `${fitted},pad=${W}:${H}:(ow-iw)/2:(oh-ih)/2,setsar=1`;
+    } else {
+      const [w4, h4] = [Math.max(2, Math.round(W / 8) * 2), Math.max(2, Math.round(H / 8) * 2)];
+      graph =
+        `split[bg][fg];` +
+        `[bg]scale=${w4}:${h4}:force_original_aspect_ratio=increase,crop=${w4}:${h4},boxblur=8:2,scale=${W}:${H}[blurred];` +
+        `[fg]${fitted}[fitted];` +
+        `[blurred][fitted]overlay=(W-w)/2:(H-h)/2,setsar=1`;
+    }
+    return fps ? `${fps},${graph}` : graph;
+  }
+  const filters: string[] = [];
+  if (v.scale) {
+    const { maxWidth, maxHeight } = v.scale;
     // Never upscale; keep the width even for yuv420p.
-    if (profile.maxHeight !== undefined) filters.push(`scale=-2:'min(ih,${profile.maxHeight})'`);
-    if (profile.fps !== undefined) filters.push(`fps=${profile.fps}`);
-    args.push(
-      '-c:v',
-      'libx264',
-      '-preset',
-      'veryfast',
-      '-tune',
-      'zerolatency',
-      '-pix_fmt',
-      'yuv420p',
+    filters.push(
+      maxWidth === null
+        ? `scale=-2:'min(ih,${maxHeight})'`
+        : `scale='min(iw,${maxWidth})':'min(ih,${maxHeight})':force_original_aspect_ratio=decrease:force_divisible_by=2`,
     );
-    if (filters.length) args.push('-vf', filters.join(','));
-    if (profile.videoBitrateKbps !== undefined) {
-      const b = profile.videoBitrateKbps;
+  }
+  if (fps) filters.push(fps);
+  return filters.length ? filters.join(',') : null;
+}
+
+function videoArgs(v: VideoEncode): string[] {
+  const args = [
+    '-c:v',
+    'libx264',
+    '-preset',
+    'veryfast',
+    '-tune',
+    'zerolatency',
+    '-pix_fmt',
+    'yuv420p',
+  ];
+  const filters = videoFilters(v);
+  if (filters) args.push('-vf', filters);
+  if (v.bitrateKbps !== null) {
+    const b = v.bitrateKbps;
+    if (v.constantBitrate) {
+      args.push('-b:v', `${b}k`, '-minrate', `${b}k`, '-maxrate', `${b}k`, '-bufsize', `${b}k`);
+      args.push('-nal-hrd', 'cbr');
+    } else {
       args.push('-b:v', `${b}k`, '-maxrate', `${b}k`, '-bufsize', `${b * 2}k`);
     }
-    args.push(
-      '-force_key_frames',
-      `expr:gte(t,n_forced*${KEYFRAME_SECONDS})`,
-      '-sc_threshold',
-      '0',
-    );
-  } else {
-    args.push('-c:v', 'copy');
   }
-  if (profile.audioBitrateKbps !== undefined) {
-    args.push('-c:a', 'aac', '-b:a', `${profile.audioBitrateKbps}k`, '-ar', '44100');
-  } else {
-    args.push('-c:a', 'copy');
+  args.push('-force_key_frames', `expr:gte(t,n_forced*${v.keyframeSeconds})`, '-sc_threshold', '0');
+  return args;
+}
+
+/** Codec arguments of an encode; null copies both streams. */
+export function codecArgs(encode: OutputSpec | null): string[] {
+  if (!encode) return ['-map', '0:v:0?', '-map', '0:a:0?', '-c', 'copy'];
+  const args =
+    encode.video === 'none' ? ['-map', '0:a:0?', '-vn'] : ['-map', '0:v:0?', '-map', '0:a:0?'];
+  if (encode.video === 'copy') args.push('-c:v', 'copy');
+  else if (encode.video !== 'none') args.push(...videoArgs(encode.video));
+  if (encode.audio === 'copy') args.push('-c:a', 'copy');
+  else {
+    const a = encode.audio;
+    args.push('-c:a', 'aac', '-b:a', `${a.bitrateKbps}k`, '-ar', String(a.sampleRate));
   }
   return args;
 }
@@ -116,7 +184,7 @@ function outputArgs(output: RelayOutput): string[] {
 }
 
 export function buildRelayCommand(spec: RelayCommandSpec): FfmpegCommand {
-  return { args: [...GLOBAL, ...INPUT, ...codecArgs(spec.profile), ...outputArgs(spec.output)] };
+  return { args: [...GLOBAL, ...INPUT, ...codecArgs(spec.encode), ...outputArgs(spec.output)] };
 }
 
 /** The parts of a push URL that reveal the key: the whole URL and its last path segment. */

@@ -33,13 +33,18 @@ export interface AttemptContext {
   progress(p: { bitrateKbps: number | null; bytesSent: number }): void;
   /** Progress for the job (dashboard), at most every JOB_PROGRESS_MS. */
   jobProgress(p: Record<string, unknown>): void;
+  /**
+   * The pre-flight at each poll: `restart` when the destination's output should change
+   * (the ingest changed what it needs), `lost` when the run lost the relay meanwhile.
+   */
+  replan?(): Promise<'same' | 'restart' | 'lost'>;
 }
 
 /**
  * One attempt of a relay: the transport runs while the relay's rows say it should; it
  * ends when the transport exits (failed), the run lost the relay, the session or
- * destination says stop, the destination was edited (restart), the worker shuts down,
- * or nothing went out for NO_OUTPUT_MS.
+ * destination says stop, the destination was edited or the ingest changed what it needs
+ * (restart), the worker shuts down, or nothing went out for NO_OUTPUT_MS.
  */
 export async function runAttempt(
   c: AttemptContext,
@@ -94,6 +99,12 @@ export async function runAttempt(
       if (verdict === 'lost') state.outcome = { kind: 'lost' };
       else if (verdict === 'stop') state.outcome = { kind: 'stop' };
       else if (p && p.configVersion !== c.configVersion) state.outcome = { kind: 'restart' };
+      else if (c.replan) {
+        const next = await c.replan();
+        if (state.outcome || state.exited) return;
+        if (next === 'lost') state.outcome = { kind: 'lost' };
+        else if (next === 'restart') state.outcome = { kind: 'restart' };
+      }
     }
     await transport.stop();
   })();

@@ -1,5 +1,6 @@
 import type { EntityManager } from 'typeorm';
 import type { OutboxService } from '../notifications/outbox.service';
+import { sameWarnings, type RelayWarning } from './preflight';
 import { Relay, RelayState } from './relay.entity';
 
 export const ACTIVE_STATES: readonly RelayState[] = ['starting', 'live', 'retrying'];
@@ -65,4 +66,43 @@ export async function transitionRelay(
     });
   }
   return relay;
+}
+
+/**
+ * Stores the relay's pre-flight warnings inside the caller's transaction and, when they
+ * changed, records `destination.warning` with them (transactional outbox). Fenced like a
+ * state change: a run that lost the relay changes nothing (null). True when they changed.
+ */
+export async function setRelayWarnings(
+  m: EntityManager,
+  outbox: OutboxService,
+  relayId: string,
+  warnings: RelayWarning[],
+  fence: RelayFence,
+): Promise<boolean | null> {
+  const rows = (await m.query(
+    `SELECT partner_id, session_id, destination_id, warnings, generation, worker_id
+       FROM relays WHERE id = $1 FOR UPDATE`,
+    [relayId],
+  )) as Array<{
+    partner_id: string;
+    session_id: string;
+    destination_id: string;
+    warnings: RelayWarning[];
+    generation: number;
+    worker_id: string | null;
+  }>;
+  const r = rows[0];
+  if (!r || r.generation !== fence.generation || r.worker_id !== fence.runToken) return null;
+  if (sameWarnings(r.warnings, warnings)) return false;
+  await m.query(`UPDATE relays SET warnings = $2, updated_at = now() WHERE id = $1`, [
+    relayId,
+    JSON.stringify(warnings),
+  ]);
+  await outbox.record(m, r.partner_id, 'destination.warning', {
+    sessionId: r.session_id,
+    destinationId: r.destination_id,
+    warnings,
+  });
+  return true;
 }

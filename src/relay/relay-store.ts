@@ -4,7 +4,14 @@ import { DataSource } from 'typeorm';
 import { Destination } from '../destinations/destination.entity';
 import { OutboxService } from '../notifications/outbox.service';
 import { Relay, RelayState } from './relay.entity';
-import { ACTIVE_STATES, RelayFence, RelayPatch, transitionRelay } from './relay-states';
+import type { RelayWarning } from './preflight';
+import {
+  ACTIVE_STATES,
+  RelayFence,
+  RelayPatch,
+  setRelayWarnings,
+  transitionRelay,
+} from './relay-states';
 
 /** What a relay run needs of its session (read here; the session lifecycle owns the row). */
 export interface RelaySession {
@@ -80,5 +87,14 @@ export class RelayStore {
     patch: RelayPatch,
   ): Promise<Relay | null> {
     return this.db.transaction((m) => transitionRelay(m, this.outbox, relayId, to, patch, fence));
+  }
+
+  /** Stores the relay's warnings (and their event) if this run still holds it; null when lost. */
+  writeWarnings(
+    relayId: string,
+    fence: RelayFence,
+    warnings: RelayWarning[],
+  ): Promise<boolean | null> {
+    return this.db.transaction((m) => setRelayWarnings(m, this.outbox, relayId, warnings, fence));
   }
 }

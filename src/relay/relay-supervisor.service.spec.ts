@@ -1,4 +1,4 @@
-import type { Destination } from '../destinations/destination.entity';
+import type { Destination, DestinationProfile } from '../destinations/destination.entity';
 import type { MetricsService } from '../ops/metrics.service';
 import type { Clock } from './clock';
 import type { Relay, RelayState } from './relay.entity';
@@ -8,6 +8,10 @@ import type { RelaySession, RelaySnapshot, RelayStore } from './relay-store';
 import { RelaySupervisor } from './relay-supervisor.service';
 import type { RelayTransportFactory } from './relay-transport-factory';
 import type { RelayTransport, TransportProgress } from './relay-transports';
+import type { DestinationPlan } from './output-plan';
+import { UNKNOWN_FIGURES, type RelayWarning, type StreamFigures } from './preflight';
+import { GOOD_720P } from './preflight.fixtures';
+import type { FiguresHandle } from './stream-figures';
 import type { RelayPulse, RelayPulses } from './relay-watch';
 
 /**
@@ -46,10 +50,22 @@ class FakeTransport implements RelayTransport {
 
 class FakeTransports implements RelayTransportFactory {
   readonly opened: FakeTransport[] = [];
+  readonly plans: DestinationPlan[] = [];
   released: string[] = [];
+  watching = 0;
+  figures: StreamFigures = UNKNOWN_FIGURES;
   openError: Error | null = null;
   onOpen: (t: FakeTransport) => void = () => undefined;
-  async open(): Promise<RelayTransport> {
+  watch(): FiguresHandle {
+    this.watching += 1;
+    return {
+      figures: () => this.figures,
+      ready: async () => undefined,
+      release: () => (this.watching -= 1),
+    };
+  }
+  async open(_d: Destination, _s: RelaySession, plan: DestinationPlan): Promise<RelayTransport> {
+    this.plans.push(plan);
     if (this.openError) throw this.openError;
     const t = new FakeTransport();
     this.opened.push(t);
@@ -73,6 +89,9 @@ class FakeStore {
     enabled: true,
     configVersion: 1,
     kind: 'social_platform',
+    preset: 'custom',
+    profile: null,
+    url: 'rtmp://live.example.com/app',
   } as Destination;
   transitions: Array<{ from: RelayState; to: RelayState }> = [];
   writesByRun = 0;
@@ -93,6 +112,7 @@ class FakeStore {
       bytesSent: '0',
       generation: 1,
       workerId: null,
+      warnings: [],
       updatedAt: new Date(clock.now()),
     };
   }
@@ -123,6 +143,14 @@ class FakeStore {
     if (r.state !== to) this.transitions.push({ from: r.state, to });
     r.state = to;
     return { ...r };
+  }
+  warningWrites: RelayWarning[][] = [];
+  async writeWarnings(_id: string, fence: RelayFence, warnings: RelayWarning[]) {
+    const r = this.relay;
+    if (r.generation !== fence.generation || r.workerId !== fence.runToken) return null;
+    this.warningWrites.push(warnings);
+    r.warnings = warnings;
+    return true;
   }
   pulse(): RelayPulse {
     return {
@@ -301,5 +329,65 @@ describe('RelaySupervisor', () => {
     await t.run(); // gives up after 10 minutes of failures
     expect(t.store.relay.lastError).toBe('cannot resolve ****');
     expect(t.store.relay.lastError).not.toContain('SECRET-KEY');
+  });
+
+  describe('pre-flight', () => {
+    const GOOD = GOOD_720P;
+    /** The fake destination on a platform preset (its URL RTMPS), with this profile. */
+    const onFacebook = (t: ReturnType<typeof setup>, profile: DestinationProfile) => {
+      Object.assign(t.store.destination, { preset: 'facebook', profile, url: 'rtmps://x/app' });
+      t.transports.figures = GOOD;
+      t.transports.onOpen = (tr) => tr.emit({});
+    };
+
+    it('writes the warnings (fenced) when they change, once per change, and lets go of the stream', async () => {
+      const t = setup({
+        onLook: (n) => {
+          if (n === 2) t.transports.figures = { ...GOOD, keyframeIntervalMs: 6000 };
+          if (n === 5) t.transports.figures = GOOD;
+          if (n === 8) t.store.session.status = 'ended';
+        },
+      });
+      onFacebook(t, null);
+      expect(await t.run()).toBe('stopped');
+      expect(t.store.warningWrites.map((w) => w.map((x) => x.code))).toEqual([
+        ['KEYFRAME_INTERVAL_TOO_LONG'],
+        [],
+      ]);
+      // Passthrough stays passthrough whatever the warnings: one attempt.
+      expect(t.transports.opened).toHaveLength(1);
+      expect(t.transports.watching).toBe(0);
+    });
+
+    it('"auto" restarts the destination alone into an encode when the ingest needs one, and stays there', async () => {
+      const t = setup({
+        onLook: (n) => {
+          if (n === 2) t.transports.figures = { ...GOOD, keyframeIntervalMs: 6000 };
+          if (n === 5) t.transports.figures = GOOD; // back to fitting: the run keeps encoding
+          if (n === 9) t.store.session.status = 'ended';
+        },
+      });
+      onFacebook(t, 'auto');
+      expect(await t.run()).toBe('stopped');
+      expect(t.transports.plans.map((p) => p.key === 'passthrough')).toEqual([true, false]);
+      expect(t.transports.opened[0]!.stopped).toBe(true);
+      expect(t.store.transitions.map((x) => x.to)).toEqual(['live', 'stopped']);
+      // The encode fixes it: nothing stays warned.
+      expect(t.store.warningWrites).toEqual([]);
+    });
+
+    it('a run that lost the relay while writing its warnings stops', async () => {
+      const t = setup({
+        onLook: (n) => {
+          if (n === 2) {
+            t.store.relay.generation = 2;
+            t.transports.figures = { ...GOOD, keyframeIntervalMs: 6000 };
+          }
+        },
+      });
+      onFacebook(t, null);
+      expect(await t.run()).toBe('lost');
+      expect(t.store.warningWrites).toEqual([]);
+    });
   });
 });

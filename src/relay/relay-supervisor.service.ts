@@ -8,6 +8,7 @@ import { scrub } from './ffmpeg-command';
 import { Relay } from './relay.entity';
 import type { RelayState } from './relay.entity';
 import { runAttempt } from './relay-attempt';
+import { RelayPreflight } from './relay-preflight';
 import { ACTIVE_STATES, RelayFence, RelayPatch } from './relay-states';
 import { RelaySnapshot, RelayStore } from './relay-store';
 import { RELAY_PULSES, RELAY_TRANSPORTS } from './relay-tokens';
@@ -90,8 +91,31 @@ export class RelaySupervisor {
       return 'lost';
     }
     this.log.log(`relay ${relayId} g${generation}: running`);
-    let bytesBase = claimed.bytesSent;
+    // The pre-flight follows the session's stream for as long as this run holds the relay.
+    let preflight: RelayPreflight | null = null;
+    try {
+      return await this.loop(relayId, fence, signal, hooks, claimed.bytesSent, (snap) => {
+        preflight ??= new RelayPreflight(
+          this.transports.watch(snap.session!),
+          snap.relay.warnings ?? [],
+          (warnings) => this.store.writeWarnings(relayId, fence, warnings),
+        );
+        return preflight;
+      });
+    } finally {
+      (preflight as RelayPreflight | null)?.release();
+    }
+  }
 
+  private async loop(
+    relayId: string,
+    fence: RelayFence,
+    signal: AbortSignal,
+    hooks: JobHooks,
+    bytesSent: number,
+    preflightOf: (snap: RelaySnapshot) => RelayPreflight,
+  ): Promise<RelayState | 'lost'> {
+    let bytesBase = bytesSent;
     for (;;) {
       const snap = await this.store.snapshot(relayId);
       if (!snap || !owns(snap.relay, fence)) return 'lost';
@@ -111,7 +135,7 @@ export class RelaySupervisor {
         if (waited === 'stop') return this.finish(relay, fence, 'stopped');
       }
 
-      const attempt = await this.attempt(snap, fence, signal, bytesBase, hooks);
+      const attempt = await this.attempt(snap, fence, signal, bytesBase, hooks, preflightOf(snap));
       bytesBase = attempt.bytesSent;
       const outcome = attempt.outcome;
       const ended =
@@ -202,19 +226,25 @@ export class RelaySupervisor {
     });
   }
 
-  /** One attempt: open the transport, run it (relay-attempt.ts) while the rows allow. */
+  /**
+   * One attempt: the pre-flight's plan, the transport opened for it, run (relay-attempt.ts)
+   * while the rows allow and the plan stays the same.
+   */
   private async attempt(
     snap: RelaySnapshot,
     fence: RelayFence,
     signal: AbortSignal,
     bytesBase: number,
     hooks: JobHooks,
+    preflight: RelayPreflight,
   ) {
     const relay = snap.relay;
     const destination = snap.destination!;
+    const plan = await preflight.plan(destination);
+    if (plan === 'lost') return { outcome: { kind: 'lost' as const }, bytesSent: bytesBase };
     let transport;
     try {
-      transport = await this.transports.open(destination, snap.session!);
+      transport = await this.transports.open(destination, snap.session!, plan);
     } catch (err) {
       const error = scrub((err as Error).message, this.transports.secretsOf(destination));
       return { outcome: { kind: 'failed' as const, error, wasLive: false }, bytesSent: bytesBase };
@@ -250,6 +280,13 @@ export class RelaySupervisor {
           bytesSent,
         ),
       jobProgress: (p) => void hooks.report(p).catch(() => undefined),
+      replan: async () => {
+        const next = await preflight.plan(destination);
+        if (next === 'lost') return 'lost';
+        if (next.key === plan.key) return 'same';
+        this.log.log(`relay ${relay.id}: the ingest needs another output; restarting it`);
+        return 'restart';
+      },
     });
   }
 }

@@ -7,11 +7,16 @@ import type { Destination } from '../destinations/destination.entity';
 import { DestinationsService, PUSH_SCHEMES } from '../destinations/destinations.service';
 import { hlsDir } from '../media/media-paths';
 import { MediaService } from '../media/media.service';
+import { MetricsService } from '../ops/metrics.service';
+import { EncoderPool } from './encoder-pool';
 import { buildRelayCommand, scrub, secretsOfUrl } from './ffmpeg-command';
 import { FfmpegRunner } from './ffmpeg-runner';
+import type { DestinationPlan } from './output-plan';
+import { StreamFigureWatch, type FiguresHandle } from './stream-figures';
 import type { RelaySession } from './relay-store';
 import {
   ffmpegTransport,
+  pullFrom,
   pushTransport,
   RelayTransport,
   transcodeTransport,
@@ -19,7 +24,14 @@ import {
 
 /** Opens the transport of one attempt, and cleans up after a relay ends. */
 export interface RelayTransportFactory {
-  open(destination: Destination, session: RelaySession): Promise<RelayTransport>;
+  /** Follows the session's stream in this process: the figures its pre-flight reads. */
+  watch(session: RelaySession): FiguresHandle;
+  /** Carries the destination as the pre-flight planned it (passthrough or its encode). */
+  open(
+    destination: Destination,
+    session: RelaySession,
+    plan: DestinationPlan,
+  ): Promise<RelayTransport>;
   /** What a finished relay leaves behind (the brand-site rendition's files). */
   release(destinationId: string): Promise<void>;
   /** The strings of a destination that errors must never show (its push URL and key). */
@@ -28,9 +40,11 @@ export interface RelayTransportFactory {
 
 /**
  * How a destination is carried: RTMP/RTMPS always by this process's push client
- * (passthrough as it is, transcodes from ffmpeg's FLV output), the brand-site HLS
- * rendition by ffmpeg into MEDIA_DIR. The push URL is checked by the egress guard again
- * right before connecting (DNS may have changed since it was saved).
+ * (passthrough as it is, transcodes from the FLV output of the encoder it shares with
+ * every destination of the stream that has the same encode), the brand-site HLS
+ * rendition by ffmpeg into MEDIA_DIR (packaging the shared encode when it is
+ * transcoded). The push URL is checked by the egress guard again right before
+ * connecting (DNS may have changed since it was saved).
  */
 @Injectable()
 export class RelayTransports implements RelayTransportFactory {
@@ -39,19 +53,44 @@ export class RelayTransports implements RelayTransportFactory {
     private readonly destinations: DestinationsService,
     private readonly media: MediaService,
     private readonly runner: FfmpegRunner,
-  ) {}
+    metrics: MetricsService,
+  ) {
+    this.figures = new StreamFigureWatch(media);
+    this.encoders = new EncoderPool(runner, media, {
+      share: config.relaySharedEncoders,
+      onRestart: () => metrics.ffmpegRestarted(),
+    });
+  }
 
-  async open(d: Destination, session: RelaySession): Promise<RelayTransport> {
+  /** The encoders of this process (one per distinct output of a stream). */
+  readonly encoders: EncoderPool;
+
+  private readonly figures: StreamFigureWatch;
+
+  watch(session: RelaySession): FiguresHandle {
+    return this.figures.watch({ streamName: session.streamName, ingestNode: session.ingestNode });
+  }
+
+  async open(
+    d: Destination,
+    session: RelaySession,
+    plan: DestinationPlan,
+  ): Promise<RelayTransport> {
+    const { encode } = plan;
     const stream = { streamName: session.streamName, ingestNode: session.ingestNode };
+    const source = { streamName: stream.streamName, pullFrom: pullFrom(this.media, stream) };
     if (d.kind === 'brand_site') {
       const dir = hlsDir(this.config.mediaDir, d.id);
       await rm(dir, { recursive: true, force: true });
       await mkdir(dir, { recursive: true });
+      // The rendition packages: the ingest as it is, or the encode it shares with the
+      // destinations of the same output (its ffmpeg copies it into segments).
       const command = buildRelayCommand({
         output: { kind: 'hls', dir, segmentSeconds: 1, listSize: 6 },
-        profile: d.profile,
+        encode: null,
       });
-      return ffmpegTransport(this.runner, this.media, stream, command);
+      const lease = encode ? this.encoders.acquire(source, encode) : null;
+      return ffmpegTransport(this.runner, this.media, stream, command, lease);
     }
     const url = this.destinations.revealPushUrl(d);
     const policy = { allowPrivateNetworks: this.config.egressAllowPrivateNetworks };
@@ -61,9 +100,8 @@ export class RelayTransports implements RelayTransportFactory {
       throw new Error(scrub((err as Error).message, secretsOfUrl(url)));
     }
     const lookup = guardedLookup(policy);
-    if (!d.profile) return pushTransport(this.media, stream, url, lookup);
-    const command = buildRelayCommand({ output: { kind: 'flv-stdout' }, profile: d.profile });
-    return transcodeTransport(this.runner, this.media, stream, command, url, lookup);
+    if (!encode) return pushTransport(this.media, stream, url, lookup);
+    return transcodeTransport(this.media, this.encoders.acquire(source, encode), url, lookup);
   }
 
   async release(destinationId: string): Promise<void> {

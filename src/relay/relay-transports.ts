@@ -1,11 +1,11 @@
-import { randomBytes } from 'node:crypto';
 import type { LookupFunction } from 'node:net';
 import type { MediaService } from '../media/media.service';
-import { FLV_FILE_HEADER, writeFlvTag } from '../media/media-hub';
 import type { PushRun } from '../media/rtmp-push';
+import type { EncoderLease } from './encoder-pool';
 import { scrub, secretsOfUrl } from './ffmpeg-command';
 import type { FfmpegCommand } from './ffmpeg-command';
-import type { FfmpegProcess, FfmpegRunner } from './ffmpeg-runner';
+import { exitText, feedFfmpeg, MAX_BUFFERED_BYTES, OVERFLOW_TEXT } from './ffmpeg-feed';
+import type { FfmpegRunner } from './ffmpeg-runner';
 
 /** What a running relay reports, whatever carries it. */
 export interface TransportProgress {
@@ -25,9 +25,6 @@ export interface RelayTransport {
   stop(): Promise<void>;
 }
 
-/** ffmpeg's stdin or a destination socket holding more than this: it cannot keep up. */
-export const MAX_BUFFERED_BYTES = 16 * 1024 * 1024;
-
 export interface StreamRef {
   /** Internal name of the live stream (`/internal/<name>` on its ingest node). */
   streamName: string;
@@ -35,55 +32,36 @@ export interface StreamRef {
   ingestNode: string;
 }
 
-function pullFrom(media: MediaService, stream: StreamRef): string | null {
+/** Where to pull `stream` from: null when this process holds its ingest. */
+export function pullFrom(media: MediaService, stream: StreamRef): string | null {
   return media.hasLocal(stream.streamName) ? null : stream.ingestNode;
-}
-
-/** Starts ffmpeg fed FLV over stdin from the in-process stream. */
-function feedFfmpeg(
-  runner: FfmpegRunner,
-  media: MediaService,
-  stream: StreamRef,
-  command: FfmpegCommand,
-): { proc: FfmpegProcess; overflowed: () => boolean; close(): void } {
-  const proc = runner.start(command);
-  let overflow = false;
-  proc.stdin.write(FLV_FILE_HEADER);
-  const sub = media.subscribe(stream.streamName, pullFrom(media, stream), {
-    deliver: (m) => {
-      if (overflow) return;
-      if (proc.stdin.writableLength > MAX_BUFFERED_BYTES) {
-        overflow = true;
-        void proc.stop(500);
-        return;
-      }
-      writeFlvTag(proc.stdin, m);
-    },
-  });
-  return { proc, overflowed: () => overflow, close: () => sub.close() };
-}
-
-function exitText(exit: { error: string; code: number | null; signal: string | null }): string {
-  return exit.error || `ffmpeg exited (${exit.code ?? exit.signal})`;
 }
 
 /**
  * Packages (the brand-site HLS rendition) with ffmpeg, fed FLV over stdin from the
- * in-process stream: ffmpeg never connects anywhere, and ends at EOF if this process dies.
+ * in-process stream: the ingest itself, or — when the rendition is transcoded — the
+ * shared encode of `lease`, which it then only packages. ffmpeg never connects anywhere,
+ * and ends at EOF if this process dies.
  */
 export function ffmpegTransport(
   runner: FfmpegRunner,
   media: MediaService,
   stream: StreamRef,
   command: FfmpegCommand,
+  lease: EncoderLease | null = null,
 ): RelayTransport {
-  const fed = feedFfmpeg(runner, media, stream, command);
+  const fed = lease
+    ? feedFfmpeg(runner, media, lease.output, null, command)
+    : feedFfmpeg(runner, media, stream.streamName, pullFrom(media, stream), command);
   let stopped = false;
-  const exited = fed.proc.exited.then((exit) => {
+  const exited = Promise.race([
+    fed.proc.exited.then((exit) => (fed.overflowed() ? OVERFLOW_TEXT : exitText(exit))),
+    lease?.failed ?? new Promise<string>(() => undefined),
+  ]).then(async (error) => {
     fed.close();
-    if (stopped) return null;
-    if (fed.overflowed()) return 'destination too slow: output buffer overflow';
-    return exitText(exit);
+    await fed.proc.stop();
+    await lease?.release();
+    return stopped ? null : error;
   });
   return {
     kind: 'ffmpeg',
@@ -95,6 +73,7 @@ export function ffmpegTransport(
     stop: async () => {
       stopped = true;
       await fed.proc.stop();
+      await exited;
     },
   };
 }
@@ -146,36 +125,26 @@ export function pushTransport(
 }
 
 /**
- * A transcoded RTMP/RTMPS destination: ffmpeg reads the stream on stdin and writes FLV
- * on stdout, which becomes a stream of this process's hub that the worker pushes like a
- * passthrough. ffmpeg has no URL, no key, no network and no secret in its environment;
- * the push has TLS verification and the egress guard at connect time.
+ * A transcoded RTMP/RTMPS destination: pushed like a passthrough, from the encode it
+ * leases (encoder-pool.ts: one ffmpeg for every destination of the stream with the same
+ * output). ffmpeg has no URL, no key, no network and no secret in its environment; the
+ * push has TLS verification and the egress guard at connect time. This destination
+ * failing or stopping gives its lease back and touches neither the encoder nor the
+ * others; the encoder giving up fails it.
  */
 export function transcodeTransport(
-  runner: FfmpegRunner,
   media: MediaService,
-  stream: StreamRef,
-  command: FfmpegCommand,
+  lease: EncoderLease,
   url: string,
   lookup: LookupFunction,
 ): RelayTransport {
-  const fed = feedFfmpeg(runner, media, stream, command);
-  const output = `transcode-${randomBytes(12).toString('hex')}`;
-  const source = media.publishFlv(output, fed.proc.stdout);
-  const run = media.push(output, null, { url, lookup }, MAX_BUFFERED_BYTES);
+  const run = media.push(lease.output, null, { url, lookup }, MAX_BUFFERED_BYTES);
   const progress = pushProgress(run);
   const secrets = secretsOfUrl(url);
   let stopped = false;
-  const exited = Promise.race([
-    run.exited,
-    fed.proc.exited.then((exit) =>
-      fed.overflowed() ? 'destination too slow: output buffer overflow' : exitText(exit),
-    ),
-    source.ended.then((reason) => reason ?? 'encoder output ended'),
-  ]).then(async (error) => {
+  const exited = Promise.race([run.exited, lease.failed]).then(async (error) => {
     progress.stop();
-    fed.close();
-    await Promise.all([run.stop(), fed.proc.stop()]);
+    await Promise.all([run.stop(), lease.release()]);
     return stopped || error === null ? null : scrub(error, secrets);
   });
   return {

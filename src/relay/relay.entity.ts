@@ -1,4 +1,5 @@
 import { Column, Entity, Index, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
+import type { RelayWarning } from './preflight';
 
 export const RELAY_STATES = ['starting', 'live', 'retrying', 'errored', 'stopped'] as const;
 export type RelayState = (typeof RELAY_STATES)[number];
@@ -45,6 +46,10 @@ export class Relay {
 
   @Column({ name: 'bytes_sent', type: 'bigint', default: 0 })
   bytesSent: string;
+
+  /** What the pre-flight found wrong with what this destination receives (API.md Relay). */
+  @Column({ type: 'jsonb', default: () => "'[]'" })
+  warnings: RelayWarning[];
 
   /** Fencing token: bumped by each worker that takes the relay over; stale writers lose. */
   @Column({ type: 'int', default: 0 })

@@ -106,6 +106,24 @@ describe('caps per partner', () => {
     await other.create(await other.channel(), transcode).expect(201);
   });
 
+  it('counts "auto" destinations as transcoded (whether they encode depends on the ingest)', async () => {
+    const p = await partner();
+    const c = await p.channel();
+    const auto = { preset: 'tiktok', profile: 'auto' };
+    await p.create(c, auto).expect(201);
+    await p.create(c, { ...auto, preset: 'facebook' }).expect(201);
+    const refused = await p.create(c, { ...auto, name: 'third' }).expect(409);
+    expect(refused.body.details[0].field).toBe('transcodesPerPartner');
+    // A platform preset with a passthrough profile runs no encoder: it does not count.
+    const c2 = await p.channel(); // (3 destinations a channel here)
+    await p.create(c2, { preset: 'youtube' }).expect(201);
+    const plain = (await p.create(c2).expect(201)).body.id as string;
+    expect(
+      (await p.patch(c2, plain, { preset: 'twitch', profile: 'auto' }).expect(409)).body.error,
+    ).toBe('LIMIT_REACHED');
+    expect(await count("id = $1 AND preset = 'custom' AND profile IS NULL", plain)).toBe(1);
+  });
+
   it('lets only as many concurrent creates pass as the caps allow', async () => {
     const p = await partner();
     const c = await p.channel();

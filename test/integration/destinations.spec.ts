@@ -1,3 +1,5 @@
+import { getDataSourceToken } from '@nestjs/typeorm';
+import type { DataSource } from 'typeorm';
 import { createPartner, startTestApp, TestApp } from '../support/test-app';
 
 type Problem = { field: string; message: string };
@@ -136,5 +138,102 @@ describe('destinations API', () => {
 
     await t.http().delete(`${path()}/${created.body.id}`).set(auth).expect(204);
     await t.http().get(`${path()}/${created.body.id}`).set(auth).expect(404);
+  });
+
+  it('lists the presets (partner auth), with the shape of API.md', async () => {
+    await t.http().get('/v1/destination-presets').expect(401);
+    const res = await t.http().get('/v1/destination-presets').set(auth).expect(200);
+    const data = res.body.data as Array<Record<string, unknown>>;
+    expect(data.map((p) => p.id)).toEqual([
+      'custom',
+      'youtube',
+      'facebook',
+      'instagram',
+      'tiktok',
+      'twitch',
+      'linkedin',
+    ]);
+    expect(data.find((p) => p.id === 'facebook')).toEqual({
+      id: 'facebook',
+      name: 'Facebook Live',
+      scheme: 'rtmps',
+      maxWidth: 1920,
+      maxHeight: 1080,
+      aspect: '16:9',
+      maxFps: 60,
+      keyframeIntervalSeconds: 2,
+      videoBitrateKbps: { min: 400, max: 9000 },
+      constantBitrate: true,
+      audioSampleRate: 48000,
+    });
+    // The OpenAPI document describes the answer with the DTO's schema.
+    const doc = (await t.http().get('/docs-json').expect(200)).body as {
+      paths: Record<string, { get: { responses: Record<string, { content: unknown }> } }>;
+      components: { schemas: Record<string, { properties: Record<string, unknown> }> };
+    };
+    expect(JSON.stringify(doc.paths['/v1/destination-presets'].get.responses['200'])).toContain(
+      'DestinationPresetListDto',
+    );
+    expect(Object.keys(doc.components.schemas.DestinationPresetDto.properties)).toContain(
+      'keyframeIntervalSeconds',
+    );
+  });
+
+  it('takes a preset and the profile union on create and PATCH; refuses bad pairs, naming the field', async () => {
+    const url = 'rtmps://93.184.216.34:443/app';
+    const created = await t
+      .http()
+      .post(path())
+      .set(auth)
+      .send({ name: 'TikTok', kind: 'social_platform', url, preset: 'tiktok', profile: 'auto' })
+      .expect(201);
+    expect(created.body).toMatchObject({ preset: 'tiktok', profile: 'auto' });
+    const plain = await t
+      .http()
+      .post(path())
+      .set(auth)
+      .send({ name: 'Plain', kind: 'social_platform', url })
+      .expect(201);
+    expect(plain.body).toMatchObject({ preset: 'custom', profile: 'passthrough' });
+    const id = created.body.id as string;
+
+    const before = (await t.http().get(path()).set(auth).expect(200)).body.data.length as number;
+    await refused({ name: 'x', kind: 'social_platform', url, preset: 'myspace' }, 'preset');
+    await refused({ name: 'x', kind: 'social_platform', url, profile: 'auto' }, 'profile');
+    await refused(
+      { name: 'x', kind: 'social_platform', url, profile: { fit: 'pad' } },
+      'profile.fit',
+    );
+    await refused(
+      { name: 'x', kind: 'social_platform', url, preset: 'tiktok', profile: { aspect: '4:3' } },
+      'profile.aspect',
+    );
+    await refused(
+      { name: 'x', kind: 'social_platform', url, profile: { audioOnly: true, fps: 30 } },
+      'profile.fps',
+    );
+    await refused({ name: 'x', kind: 'brand_site', preset: 'youtube' }, 'preset');
+    expect((await t.http().get(path()).set(auth).expect(200)).body.data.length).toBe(before);
+
+    const patch = (body: Record<string, unknown>) =>
+      t.http().patch(`${path()}/${id}`).set(auth).send(body);
+    // Custom would leave "auto" nothing to fit: the field sent is the one named.
+    const bad = await patch({ preset: 'custom' }).expect(400);
+    expect(bad.body.details.map((d: Problem) => d.field)).toEqual(['preset']);
+    expect((await patch({ preset: null }).expect(400)).body.details[0].field).toBe('preset');
+    const shaped = await patch({ profile: { fit: 'blur', videoBitrateKbps: 2500 } }).expect(200);
+    expect(shaped.body).toMatchObject({
+      preset: 'tiktok',
+      profile: { fit: 'blur', videoBitrateKbps: 2500 },
+    });
+    const moved = await patch({ preset: 'youtube', profile: { aspect: 'source' } }).expect(200);
+    expect(moved.body).toMatchObject({ preset: 'youtube', profile: { aspect: 'source' } });
+    const db = t.app.get<DataSource>(getDataSourceToken());
+    const row = (await db.query(
+      'SELECT preset, profile, config_version FROM destinations WHERE id = $1',
+      [id],
+    )) as Array<{ preset: string; profile: unknown; config_version: number }>;
+    expect(row[0]).toEqual({ preset: 'youtube', profile: { aspect: 'source' }, config_version: 3 });
+    await patch({ profile: 'passthrough', preset: 'custom' }).expect(200);
   });
 });

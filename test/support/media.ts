@@ -32,13 +32,17 @@ export interface Publisher {
   stop(): Promise<void>;
 }
 
-/** Publishes a live test pattern (640x360, 30 fps, key frame every second, AAC). */
+/**
+ * Publishes a live test pattern (640x360, 30 fps, key frame every second, AAC 44.1 kHz);
+ * `keyframeSeconds` spaces the key frames out (a publisher with a long GOP).
+ */
 export function publishTestPattern(
   url: string,
-  opts: { size?: string; fps?: number; bitrateKbps?: number } = {},
+  opts: { size?: string; fps?: number; bitrateKbps?: number; keyframeSeconds?: number } = {},
 ): Publisher {
   const size = opts.size ?? '640x360';
   const fps = opts.fps ?? 30;
+  const gop = Math.round(fps * (opts.keyframeSeconds ?? 1));
   const child = trackMedia(
     spawn(
       FFMPEG,
@@ -65,7 +69,9 @@ export function publishTestPattern(
         '-pix_fmt',
         'yuv420p',
         '-g',
-        String(fps),
+        String(gop),
+        // A fixed GOP when asked for one (no scene-cut key frames in between).
+        ...(opts.keyframeSeconds ? ['-keyint_min', String(gop), '-sc_threshold', '0'] : []),
         '-b:v',
         `${opts.bitrateKbps ?? 800}k`,
         '-c:a',
@@ -197,14 +203,11 @@ export async function hasVideo(url: string): Promise<boolean> {
   }
 }
 
-/**
- * Reads `seconds` of a live RTMP stream and returns the largest gap between consecutive
- * video timestamps (seconds): a content check for "kept receiving without a gap".
- */
-export async function maxVideoGap(
+/** `seconds` of a live stream's video packets: their times (s) and whether each is a key frame. */
+export async function videoPackets(
   url: string,
   seconds: number,
-): Promise<{ frames: number; maxGap: number }> {
+): Promise<Array<{ time: number; key: boolean }>> {
   const { stdout } = await run(
     FFPROBE,
     [
@@ -217,21 +220,37 @@ export async function maxVideoGap(
       '-select_streams',
       'v:0',
       '-show_entries',
-      'packet=pts_time',
+      'packet=pts_time,flags',
       '-of',
       'csv=p=0',
       url,
     ],
     { timeout: (seconds + 15) * 1000 },
   );
-  const ts = stdout
+  return stdout
     .split('\n')
-    .map((l) => Number.parseFloat(l))
-    .filter((n) => Number.isFinite(n))
-    .sort((a, b) => a - b);
+    .map((l) => ({ time: Number.parseFloat(l), key: (l.split(',')[1] ?? '').includes('K') }))
+    .filter((p) => Number.isFinite(p.time))
+    .sort((a, b) => a.time - b.time);
+}
+
+/**
+ * Reads `seconds` of a live RTMP stream and returns the largest gap between consecutive
+ * video timestamps (seconds): a content check for "kept receiving without a gap".
+ */
+export async function maxVideoGap(
+  url: string,
+  seconds: number,
+): Promise<{ frames: number; maxGap: number }> {
+  const ts = (await videoPackets(url, seconds)).map((p) => p.time);
   let maxGap = 0;
   for (let i = 1; i < ts.length; i++) maxGap = Math.max(maxGap, (ts[i] ?? 0) - (ts[i - 1] ?? 0));
   return { frames: ts.length, maxGap };
+}
+
+/** Times (s) of the key frames among `seconds` of a live stream's video. */
+export async function keyframeTimes(url: string, seconds: number): Promise<number[]> {
+  return (await videoPackets(url, seconds)).filter((p) => p.key).map((p) => p.time);
 }
 
 /** ffmpeg processes (any) currently running whose command line contains `marker`. */

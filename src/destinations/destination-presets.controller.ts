@@ -1,0 +1,34 @@
+import { Controller, Get, UseGuards } from '@nestjs/common';
+import { ApiBearerAuth, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { PartnerAuthGuard } from '../partners/auth.guards';
+import { DestinationPresetDto, DestinationPresetListDto } from './destination.dto';
+import { PRESET_IDS, PRESETS, PresetConstraints } from './destination-presets';
+
+export function presetView(p: PresetConstraints): DestinationPresetDto {
+  return {
+    id: p.id,
+    name: p.name,
+    scheme: p.scheme,
+    maxWidth: p.maxWidth,
+    maxHeight: p.maxHeight,
+    aspect: p.aspect,
+    maxFps: p.maxFps,
+    keyframeIntervalSeconds: p.keyframeIntervalSeconds,
+    videoBitrateKbps: { ...p.videoBitrateKbps },
+    constantBitrate: p.constantBitrate,
+    audioSampleRate: p.audioSampleRate,
+  };
+}
+
+/** The presets' constraints (API.md "Destination presets and checks"). */
+@ApiTags('destinations')
+@ApiBearerAuth('partner')
+@UseGuards(PartnerAuthGuard)
+@Controller('v1/destination-presets')
+export class DestinationPresetsController {
+  @Get()
+  @ApiOkResponse({ type: DestinationPresetListDto })
+  list(): DestinationPresetListDto {
+    return { data: PRESET_IDS.map((id) => presetView(PRESETS[id])) };
+  }
+}
