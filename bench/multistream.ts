@@ -56,6 +56,8 @@ interface Result {
   allVideoMs: number | null;
   withVideo: number;
   machineBusyPct: number;
+  syscallsPerS: number | null;
+  switchesPerS: number | null;
   probes: Awaited<ReturnType<typeof probeSinks>>;
   notes: string[];
 }
@@ -65,9 +67,44 @@ const sinkIds = () =>
     Array.from({ length: M }, (_, j) => `m${j + 1}/c${k + 1}`),
   ).flat();
 
-async function window(
-  pid: number,
-): Promise<{ cpuPct: number; pssKb: number; machineBusyPct: number }> {
+/**
+ * System calls and context switches of the process during the window, counted by
+ * `perf stat` (kernel work is a large part of a relay's cost on a virtual machine, where a
+ * system call is dear). Null when perf is not installed or not permitted.
+ */
+function countSyscalls(pid: number): () => Promise<{ syscalls: number; switches: number } | null> {
+  let out = '';
+  const perf = spawn(
+    'perf',
+    ['stat', '-x', ',', '-e', 'raw_syscalls:sys_enter,context-switches', '-p', String(pid)],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
+  let failed = false;
+  perf.on('error', () => (failed = true));
+  perf.stderr.on('data', (d: Buffer) => (out += d.toString()));
+  return async () => {
+    if (failed || perf.exitCode !== null) return null;
+    perf.kill('SIGINT');
+    await new Promise((r) => perf.once('exit', r));
+    const count = (event: string): number | null => {
+      const line = out.split('\n').find((l) => l.split(',')[2] === event);
+      const n = line ? Number(line.split(',')[0]) : NaN;
+      return Number.isFinite(n) ? n : null;
+    };
+    const syscalls = count('raw_syscalls:sys_enter');
+    const switches = count('context-switches');
+    return syscalls === null || switches === null ? null : { syscalls, switches };
+  };
+}
+
+async function window(pid: number): Promise<{
+  cpuPct: number;
+  pssKb: number;
+  machineBusyPct: number;
+  syscallsPerS: number | null;
+  switchesPerS: number | null;
+}> {
+  const stopCount = countSyscalls(pid);
   const c0 = treeTicks(pid);
   const m0 = machineTicks();
   const t0 = Date.now();
@@ -79,7 +116,10 @@ async function window(
   const c1 = treeTicks(pid);
   const m1 = machineTicks();
   const secs = (Date.now() - t0) / 1000;
+  const counted = await stopCount();
   return {
+    syscallsPerS: counted ? counted.syscalls / secs : null,
+    switchesPerS: counted ? counted.switches / secs : null,
     cpuPct: (ticksBetween(c0, c1) / CLK_TCK / secs) * 100,
     pssKb: pss.reduce((a, b) => a + b, 0) / pss.length,
     machineBusyPct: ((m1.busy - m0.busy) / Math.max(1, m1.total - m0.total)) * 100,
@@ -128,6 +168,28 @@ async function measureLive(
   return { ...w, allVideoMs: video.allMs, withVideo: video.withVideo, probes };
 }
 
+/** The process's own view of its memory (prom-client's default metrics), in MB. */
+async function heapFigures(baseUrl: string): Promise<Record<string, number>> {
+  const text = await (await fetch(`${baseUrl}/metrics`)).text();
+  const out: Record<string, number> = {};
+  for (const [name, label] of [
+    ['process_resident_memory_bytes', 'rss'],
+    ['nodejs_heap_size_used_bytes', 'heap used'],
+    ['nodejs_heap_size_total_bytes', 'heap total'],
+    ['nodejs_external_memory_bytes', 'external'],
+  ] as const) {
+    const m = new RegExp(`^${name} (\\S+)`, 'm').exec(text);
+    if (m) out[label] = Number(m[1]) / 1024 / 1024;
+  }
+  return out;
+}
+
+function heapDelta(idle: Record<string, number>, live: Record<string, number>): string {
+  return Object.keys(live)
+    .map((k) => `${k} ${idle[k]?.toFixed(1)} → ${live[k].toFixed(1)}`)
+    .join(', ');
+}
+
 async function runCastbridge(sink: NginxRtmp): Promise<Result> {
   const rtmpPort = await freePort();
   const env = testEnv({
@@ -161,10 +223,12 @@ async function runCastbridge(sink: NginxRtmp): Promise<Result> {
     await sleep(3000);
     const idle = await window(app.child.pid!);
     notes.push(`idle (${K} channels, nothing live): CPU ${idle.cpuPct.toFixed(1)} %`);
+    const idleHeap = await heapFigures(app.baseUrl);
     clearRecordings(sink);
     const since = Date.now();
     keys.forEach((key) => publishers.push(publish(`rtmp://127.0.0.1:${rtmpPort}/live/${key}`)));
     const live = await measureLive(app.child.pid!, sink, since, notes);
+    notes.push(`memory MB (idle → live): ${heapDelta(idleHeap, await heapFigures(app.baseUrl))}`);
     const states = new Map<string, number>();
     let retried = 0;
     for (const ch of (await call('GET', '/v1/channels?limit=100')).data as Array<{
@@ -240,21 +304,32 @@ async function main(): Promise<void> {
     process.stdout.write(`castbridge ${K}×${M} … `);
     const cb = await runCastbridge(sink);
     console.log(`CPU ${cb.cpuPct.toFixed(1)} %`);
+    // MULTISTREAM_CASTBRIDGE_ONLY=1: skip the baseline (for quick iterations while profiling;
+    // figures for the README always come from a run with both).
+    if (process.env.MULTISTREAM_CASTBRIDGE_ONLY) {
+      const perStream = ((cb.pssKb - (cb.idlePssKb ?? NaN)) / K / 1024).toFixed(1);
+      for (const n of cb.notes) console.log(`castbridge ${n}`);
+      console.log(
+        `castbridge only: PSS ${(cb.pssKb / 1024).toFixed(1)} MB, ${perStream} MB per live stream, syscalls/s ${cb.syscallsPerS?.toFixed(0)}, machine busy ${cb.machineBusyPct.toFixed(0)} %`,
+      );
+      return;
+    }
     process.stdout.write(`nginx-rtmp ${K}×${M} … `);
     const ng = await runNginx(sink);
     console.log(`CPU ${ng.cpuPct.toFixed(1)} %`);
     const mb = (kb: number) => (kb / 1024).toFixed(1);
     const secs = (ms: number | null) => (ms === null ? 'timeout' : (ms / 1000).toFixed(2));
+    const perS = (n: number | null) => (n === null ? 'n/a' : Math.round(n).toLocaleString('en-US'));
     console.log(
       `\n=== ${K} creators × ${M} destinations (${cpus().length} cores, CLK_TCK ${CLK_TCK}, window ${WINDOW_S} s) ===`,
     );
     console.log(
-      '| system | CPU % of a core | PSS MB | all video s | machine busy % | dropped frames |',
+      '| system | CPU % of a core | PSS MB | syscalls/s | switches/s | all video s | machine busy % | dropped frames |',
     );
-    console.log('|---|---|---|---|---|---|');
+    console.log('|---|---|---|---|---|---|---|---|');
     for (const r of [ng, cb]) {
       console.log(
-        `| ${r.system} | ${r.cpuPct.toFixed(1)} | ${mb(r.pssKb)} | ${secs(r.allVideoMs)} (${r.withVideo}/${K * M}) | ${r.machineBusyPct.toFixed(0)} | ${dropped(r)} |`,
+        `| ${r.system} | ${r.cpuPct.toFixed(1)} | ${mb(r.pssKb)} | ${perS(r.syscallsPerS)} | ${perS(r.switchesPerS)} | ${secs(r.allVideoMs)} (${r.withVideo}/${K * M}) | ${r.machineBusyPct.toFixed(0)} | ${dropped(r)} |`,
       );
     }
     const perStream = cb.idlePssKb !== undefined ? (cb.pssKb - cb.idlePssKb) / K : NaN;

@@ -1,7 +1,7 @@
 import { Logger } from '@nestjs/common';
 import type { Writable } from 'node:stream';
 import { amf, parseFlvTag } from './nms';
-import type { WireMedia } from './rtmp-protocol';
+import { withHeadroom, type WireMedia } from './rtmp-protocol';
 
 /**
  * The process's live streams, by internal name: one producer (an accepted RTMP publish,
@@ -100,13 +100,105 @@ class HubMessage implements MediaMessage {
   }
 }
 
+const KINDS: readonly MediaKind[] = [
+  'audio-header',
+  'video-header',
+  'keyframe',
+  'frame',
+  'audio',
+  'metadata',
+  'other',
+];
+
+/** Fields per message in `GopCache.index`: type, timestamp, kind, offset, length. */
+const GOP_FIELDS = 5;
+
+/**
+ * The current GOP (from its key frame on), for subscribers that join mid-stream, as
+ * copies in one buffer the stream reuses from one GOP to the next.
+ *
+ * Why copies: holding the live messages themselves kept every payload alive for up to
+ * a GOP (2 s and more), long enough to survive two scavenges, so each one was promoted
+ * to the old generation and died there; with 20 creators live that was ~7 MB/s of
+ * payload freed only by full mark-compacts (28 % of the process's CPU, or with fewer
+ * of them, tens of MB of dead buffers waiting). Copying the bytes into a buffer that is
+ * reused costs one memcpy per message and lets every live message die young.
+ */
+class GopCache {
+  private buf: Buffer | null = null;
+  private used = 0;
+  private readonly index: number[] = [];
+  private active = false;
+
+  get bytes(): number {
+    return this.active ? this.used : 0;
+  }
+
+  get messages(): number {
+    return this.active ? this.index.length / GOP_FIELDS : 0;
+  }
+
+  /** Starts a new GOP at key frame `m`. */
+  start(m: MediaMessage): void {
+    this.used = 0;
+    this.index.length = 0;
+    this.active = true;
+    this.add(m);
+  }
+
+  add(m: MediaMessage): void {
+    if (!this.active) return;
+    const len = m.payload.length;
+    if (this.used + len > MAX_GOP_CACHE_BYTES || this.messages >= MAX_GOP_MESSAGES) {
+      this.clear(); // too big to cache: late joiners wait for the next key frame
+      return;
+    }
+    if (!this.buf || this.used + len > this.buf.length) {
+      const size = Math.min(
+        MAX_GOP_CACHE_BYTES,
+        Math.max(64 * 1024, Math.ceil((this.used + len) * 1.25)),
+      );
+      const grown = Buffer.allocUnsafeSlow(size);
+      if (this.buf) this.buf.copy(grown, 0, 0, this.used);
+      this.buf = grown;
+    }
+    m.payload.copy(this.buf, this.used);
+    this.index.push(m.type, m.timestamp, KINDS.indexOf(m.kind), this.used, len);
+    this.used += len;
+  }
+
+  clear(): void {
+    this.active = false;
+    this.used = 0;
+    this.index.length = 0;
+  }
+
+  /** Releases the buffer too (the stream ended). */
+  reset(): void {
+    this.clear();
+    this.buf = null;
+  }
+
+  /** The cached messages, each with a payload of its own (with headroom). */
+  snapshot(): MediaMessage[] {
+    const out: MediaMessage[] = [];
+    if (!this.active || !this.buf) return out;
+    for (let i = 0; i < this.index.length; i += GOP_FIELDS) {
+      const [type, timestamp, kind, offset, len] = this.index.slice(i, i + GOP_FIELDS);
+      const payload = withHeadroom(len);
+      this.buf.copy(payload, 0, offset, offset + len);
+      out.push(new HubMessage(type, timestamp, payload, KINDS[kind], true));
+    }
+    return out;
+  }
+}
+
 class HubStream {
   producer: string | null = null;
   metadata: MediaMessage | null = null;
   audioHeader: MediaMessage | null = null;
   videoHeader: MediaMessage | null = null;
-  gop: MediaMessage[] | null = null;
-  gopBytes = 0;
+  readonly gop = new GopCache();
   lastKeyframeAt = -1;
   readonly subscribers = new Set<HubSubscriber>();
   info: StreamInfo = HubStream.emptyInfo();
@@ -126,8 +218,7 @@ class HubStream {
 
   reset(): void {
     this.metadata = this.audioHeader = this.videoHeader = null;
-    this.gop = null;
-    this.gopBytes = 0;
+    this.gop.reset();
     this.lastKeyframeAt = -1;
   }
 }
@@ -208,7 +299,7 @@ export class MediaHub {
       stream.metadata,
       stream.audioHeader,
       stream.videoHeader,
-      ...(stream.gop ?? []),
+      ...stream.gop.snapshot(),
     ];
     stream.subscribers.add(subscriber);
     for (const m of catchUp) {
@@ -253,18 +344,10 @@ export class MediaHub {
           stream.info.maxKeyframeIntervalMs = Math.max(stream.info.maxKeyframeIntervalMs, interval);
         }
         stream.lastKeyframeAt = m.timestamp;
-        stream.gop = [m];
-        stream.gopBytes = m.payload.length;
+        stream.gop.start(m);
         break;
       default:
-        if (stream.gop) {
-          stream.gop.push(m);
-          stream.gopBytes += m.payload.length;
-          if (stream.gopBytes > MAX_GOP_CACHE_BYTES || stream.gop.length > MAX_GOP_MESSAGES) {
-            stream.gop = null; // too big to cache: late joiners wait for the next key frame
-            stream.gopBytes = 0;
-          }
-        }
+        stream.gop.add(m);
     }
     for (const sub of stream.subscribers) this.deliverTo(stream, sub, m);
   }
