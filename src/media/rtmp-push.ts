@@ -2,6 +2,7 @@ import type { MediaHub } from './media-hub';
 import { writeRtmpMessage } from './media-hub';
 import { connectRtmp, RtmpConnection, RtmpEndpoint } from './rtmp-client';
 import { DESTINATION_LIMITS } from './rtmp-protocol';
+import { WriteCoalescer } from './write-coalescer';
 
 /**
  * Publishes a hub stream to an RTMP/RTMPS destination from this process: each message is
@@ -25,6 +26,12 @@ export interface PushRun {
 }
 
 export const DEFAULT_STALL_MS = 5000;
+/**
+ * Longest time a message waits so that writes to a destination are batched (one writev
+ * per destination per window instead of one write per message): see WriteCoalescer.
+ */
+export const PUSH_COALESCE_MS = 50;
+const coalescer = new WriteCoalescer(PUSH_COALESCE_MS);
 export const STALL_CHECK_MS = 1000;
 /**
  * The acknowledgement window we ask servers for (RTMP Window Acknowledgement Size): a
@@ -99,6 +106,7 @@ export function startPush(
       done = true;
       unsubscribe?.();
       unsubscribe = null;
+      if (conn) coalescer.flush(conn.socket);
       if (stallTimer) clearInterval(stallTimer);
       stallTimer = null;
       connecting.cancel();
@@ -123,7 +131,7 @@ export function startPush(
           settle('destination too slow: output buffer overflow');
           return;
         }
-        writeRtmpMessage(socket, m, streamId);
+        coalescer.write(socket, () => writeRtmpMessage(socket, m, streamId));
         mediaBytes += m.payload.length;
       },
     });
