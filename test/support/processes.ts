@@ -168,3 +168,17 @@ export function childProcesses(parentPid: number, comm: string): ProcessInfo[] {
   }
   return out;
 }
+
+/**
+ * True while the process `info` names still runs: the same pid with the same command line
+ * (an exited process, a zombie waiting to be reaped, or a reused pid is not it).
+ */
+export function stillRunning(info: ProcessInfo): boolean {
+  let cmdline: string[];
+  try {
+    cmdline = readFileSync(`/proc/${info.pid}/cmdline`, 'utf8').split('\0').filter(Boolean);
+  } catch {
+    return false; // no such process
+  }
+  return cmdline.length > 0 && cmdline.join('\0') === info.cmdline.join('\0');
+}
