@@ -60,7 +60,10 @@ describe('live streaming (real processes)', () => {
 
   /** The service's ffmpeg children now; each is remembered for the checks at the end. */
   function ffmpegs(): ProcessInfo[] {
-    const now = childProcesses(app.child.pid!, 'ffmpeg');
+    // (Not the readiness check's `ffmpeg -version`.)
+    const now = childProcesses(app.child.pid!, 'ffmpeg').filter(
+      (f) => !f.cmdline.includes('-version'),
+    );
     for (const f of now) ffmpegsSeen.set(f.pid, f);
     return now;
   }
@@ -133,7 +136,6 @@ describe('live streaming (real processes)', () => {
   });
 
   afterAll(async () => {
-    for (const p of publishers) await p.stop();
     if (process.env.DEBUG_LOGS)
       console.log(
         app
@@ -143,11 +145,13 @@ describe('live streaming (real processes)', () => {
           .join('\n')
           .slice(-20000),
       );
-    ffmpegs();
+    // SIGTERM while live: the last test leaves a session with its HLS rendition running.
+    const atStop = ffmpegs();
     const code = await app.stop('SIGTERM');
+    for (const p of publishers) await p.stop();
     expect(code).toBe(0);
+    expect(atStop.length).toBeGreaterThan(0);
     // No relay ffmpeg outlives the service: none of those seen, no HLS one of its MEDIA_DIR.
-    expect(ffmpegsSeen.size).toBeGreaterThan(0);
     await waitFor(async () => ![...ffmpegsSeen.values()].some(stillRunning), {
       what: 'every ffmpeg of the service gone',
       timeoutMs: 5000,
@@ -374,5 +378,14 @@ describe('live streaming (real processes)', () => {
     await pub.stop();
     await waitFor(async () => (await session(sessionId)).status === 'ended', { what: 'ended' });
     expect((await call('GET', `/v1/channels/${ch.id}`)).body.status).toBe('idle');
+  });
+
+  it('leaves a session live with its HLS rendition for the SIGTERM at the end', async () => {
+    const ch = await newChannel();
+    const site = await destination(ch.id, { name: 'Site', kind: 'brand_site' });
+    const { sessionId } = await goLive(ch.id, ch.streamKey);
+    await waitRelay(sessionId, site, 'live');
+    await waitFor(async () => ffmpegs().length === 1, { what: 'the HLS ffmpeg running' });
+    expect(await hlsFfmpegs()).toBe(1);
   });
 });
