@@ -1,6 +1,7 @@
 import { MediaService } from '../media/media.service';
 import type { ModuleRef } from '@nestjs/core';
 import type { Request } from 'express';
+import { register as globalRegistry, Registry } from 'prom-client';
 import { labelValue, MetricsService, routeTemplate } from './metrics.service';
 
 function service(): MetricsService {
@@ -96,7 +97,31 @@ describe('metric helpers', () => {
     expect(text).toContain('castbridge_ingest_connections{state="publishing"} 1');
   });
 
-  it('gives each instance its own registry (several apps in one process)', () => {
-    expect(() => [service(), service()]).not.toThrow();
+  it('gives each instance its own registry (several apps in one process)', async () => {
+    const a = service();
+    const b = service();
+    expect(a.registry).not.toBe(b.registry);
+    expect(a.registry).not.toBe(globalRegistry);
+    a.ffmpegRestarted();
+    a.ffmpegRestarted();
+    a.webhookDelivery('failed');
+    a.relayStateChanged(null, 'live');
+    a.ingestSessionStarted();
+    // What one app counts is not seen by the other, nor by prom-client's global registry.
+    expect(await value(a, 'castbridge_ffmpeg_restarts_total')).toBe(2);
+    expect(await value(b, 'castbridge_ffmpeg_restarts_total')).toBe(0);
+    expect(await value(b, 'castbridge_webhook_deliveries_total', { outcome: 'failed' })).toBe(
+      undefined,
+    );
+    expect(await value(b, 'castbridge_relays', { state: 'live' })).toBe(0);
+    expect(await value(b, 'castbridge_ingest_sessions_live')).toBe(0);
+    const names = (r: Registry) => r.getMetricsAsArray().map((m) => m.name);
+    expect(names(b.registry).sort()).toEqual(names(a.registry).sort());
+    for (const name of names(a.registry)) {
+      expect(a.registry.getSingleMetric(name)).not.toBe(b.registry.getSingleMetric(name));
+    }
+    expect(names(globalRegistry).filter((n) => n.startsWith('castbridge_'))).toEqual([]);
+    expect((await b.scrape()).body).toContain('castbridge_ffmpeg_restarts_total 0');
+    expect((await a.scrape()).body).toContain('castbridge_ffmpeg_restarts_total 2');
   });
 });

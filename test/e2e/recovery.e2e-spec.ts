@@ -18,7 +18,7 @@ import {
 } from '../support/processes';
 import { dropDatabase, flushQueuePrefix, PG_BASE, testEnv } from '../support/test-env';
 import { TcpProxy } from '../support/tcp-proxy';
-import { WebhookReceiver } from '../support/webhook-receiver';
+import { ReceivedWebhook, WebhookReceiver } from '../support/webhook-receiver';
 
 jest.setTimeout(180_000);
 
@@ -49,6 +49,16 @@ describe('recovery: Redis restarted while live', () => {
   let receiver: WebhookReceiver;
 
   let call: PartnerClient['json'];
+
+  /** An event as the partner sees it: type, destination, previous → new state. */
+  const describeEvent = (w: ReceivedWebhook) => {
+    const d = w.payload?.data ?? {};
+    return [w.payload?.type, d.destinationId ?? d.sessionId, d.previousState, d.state]
+      .map((x) => (x === undefined ? '' : String(x)))
+      .join(' ');
+  };
+  /** Events delivered: verified by the receiver (official library) and answered 2xx. */
+  const delivered = () => receiver.accepted.map(describeEvent).sort();
 
   async function relayState(sessionId: string, destinationId: string): Promise<string | undefined> {
     const s = await call('GET', `/v1/sessions/${sessionId}`);
@@ -116,6 +126,21 @@ describe('recovery: Redis restarted while live', () => {
         what: 'live',
       });
     }
+    const [idA, idB] = [String(a.id), String(b.id)];
+    const ev = (destinationId: string, from: string | null, to: string) =>
+      `destination.state_changed ${destinationId} ${from ?? 'null'} ${to}`;
+    // Before the outage: the session started, A and B started and went live; all delivered.
+    const before = [
+      `session.started ${sessionId}  `,
+      ev(idA, null, 'starting'),
+      ev(idA, 'starting', 'live'),
+      ev(idB, null, 'starting'),
+      ev(idB, 'starting', 'live'),
+    ];
+    await receiver.waitFor(() => delivered().length >= before.length, {
+      what: 'the events from before the outage',
+    });
+    expect(delivered()).toEqual([...before].sort());
 
     // Watch A for the whole outage; restart Redis (empty: no AOF) in the middle.
     const watching = maxVideoGap(`${sink.url}/rec_a`, 10);
@@ -151,22 +176,34 @@ describe('recovery: Redis restarted while live', () => {
       timeoutMs: 20_000,
     });
 
-    // Every event committed, including during the outage, is delivered (once per delivery).
-    await receiver.waitFor(
-      (r) =>
-        r.received.some(
-          (w) =>
-            w.payload?.type === 'destination.state_changed' &&
-            w.payload.data.destinationId === b.id &&
-            w.payload.data.state === 'stopped',
-        ) &&
-        r.received.some(
-          (w) => w.payload?.data.destinationId === c.id && w.payload?.data.state === 'live',
-        ),
-      { what: 'events from before, during and after the outage', timeoutMs: 30_000 },
+    // Every event committed, before, during and after the outage, is delivered once.
+    const during = [ev(idB, 'live', 'stopped')];
+    const idC = String(c.id);
+    const after = [ev(idC, null, 'starting'), ev(idC, 'starting', 'live')];
+    const expected = [...before, ...during, ...after].sort();
+    const deliveries = async (status: string) =>
+      (
+        (
+          await call(
+            'GET',
+            `/v1/webhook-endpoints/${String(endpoint.id)}/deliveries?status=${status}`,
+          )
+        ).data as unknown[]
+      ).length;
+    // Done when nothing is left to deliver: then what arrived is all that will.
+    await waitFor(
+      async () =>
+        delivered().length >= expected.length &&
+        (await deliveries('pending')) === 0 &&
+        (await deliveries('delivered')) === expected.length,
+      { what: 'events from before, during and after the outage delivered', timeoutMs: 30_000 },
     );
-    const ids = receiver.received.filter((w) => w.status < 300).map((w) => w.webhookId);
-    expect(new Set(ids).size).toBe(ids.length);
+    expect(delivered()).toEqual(expected);
+    expect(await deliveries('failed')).toBe(0);
+    expect(receiver.rejected).toEqual([]);
+    const accepted = receiver.accepted;
+    expect(new Set(accepted.map((w) => w.webhookId)).size).toBe(accepted.length);
+    expect(new Set(accepted.map((w) => w.payload?.id)).size).toBe(accepted.length);
   });
 });
 

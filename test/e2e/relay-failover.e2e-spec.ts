@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import { Client } from 'pg';
 import {
   hasVideo,
@@ -9,7 +8,16 @@ import {
   stopAllMedia,
 } from '../support/media';
 import { newPartnerClient, PartnerClient, waitReady } from '../support/partner-client';
-import { CastbridgeProcess, freePort, spawnCastbridge, waitFor } from '../support/processes';
+import {
+  CastbridgeProcess,
+  childProcesses,
+  freePort,
+  ProcessInfo,
+  spawnCastbridge,
+  stillRunning,
+  tcpConnectionsTo,
+  waitFor,
+} from '../support/processes';
 import { dropDatabase, flushQueuePrefix, testEnv } from '../support/test-env';
 
 jest.setTimeout(180_000);
@@ -48,26 +56,48 @@ describe('relay failover across worker processes', () => {
     });
   }
 
-  function childFfmpegs(pid: number): number[] {
-    try {
-      return execFileSync('pgrep', ['-P', String(pid), 'ffmpeg'])
-        .toString()
-        .split('\n')
-        .filter(Boolean)
-        .map(Number);
-    } catch {
-      return [];
-    }
+  /**
+   * The worker's relay ffmpegs (reading the stream on stdin), from /proc: an error is an
+   * error, not "none"; the readiness check's `ffmpeg -version` is not one of them.
+   */
+  function childFfmpegs(w: CastbridgeProcess): ProcessInfo[] {
+    return childProcesses(w.child.pid as number, 'ffmpeg').filter((f) =>
+      f.cmdline.includes('pipe:0'),
+    );
   }
+  const hlsFfmpegs = (w: CastbridgeProcess) =>
+    childFfmpegs(w).filter((f) => f.cmdline.includes('hls')).length;
 
-  function alive(pid: number): boolean {
-    try {
-      process.kill(pid, 0);
-      return true;
-    } catch {
-      return false;
-    }
+  /**
+   * "Never two at once", sampled every 50 ms while relays move: per running worker, its
+   * pushes (established TCP connections to the sink) and its ffmpegs (the HLS rendition).
+   * Three social destinations and one brand site: more than 3 pushes or 1 HLS ffmpeg at
+   * any moment is a destination fed twice.
+   */
+  interface Sample {
+    phase: string;
+    pushes: Record<number, number>;
+    hls: Record<number, number>;
   }
+  const samples: Sample[] = [];
+  let phase = 'before';
+  let sampler: NodeJS.Timeout | null = null;
+  const samplingErrors: string[] = [];
+  function sample(): void {
+    const s: Sample = { phase, pushes: {}, hls: {} };
+    try {
+      for (const w of workers) {
+        const pid = w.child.pid as number;
+        if (w.child.exitCode !== null || w.child.signalCode !== null) continue;
+        s.pushes[pid] = tcpConnectionsTo(pid, sink.port);
+        s.hls[pid] = hlsFfmpegs(w);
+      }
+    } catch (err) {
+      samplingErrors.push((err as Error).message);
+    }
+    samples.push(s);
+  }
+  const sum = (r: Record<number, number>) => Object.values(r).reduce((a, b) => a + b, 0);
 
   beforeAll(async () => {
     rtmpPort = await freePort();
@@ -81,6 +111,7 @@ describe('relay failover across worker processes', () => {
   });
 
   afterAll(async () => {
+    if (sampler) clearInterval(sampler);
     await publisher?.stop();
     for (const w of workers) await w.stop('SIGKILL');
     await api.stop();
@@ -128,13 +159,18 @@ describe('relay failover across worker processes', () => {
       { what: 'all live on worker 1', timeoutMs: 30_000 },
     );
     for (const k of keys) expect(await hasVideo(`${sink.url}/${k}`)).toBe(true);
-    const w1Ffmpegs = childFfmpegs(w1.child.pid as number);
-    expect(w1Ffmpegs.length).toBe(1); // the HLS rendition; passthrough needs no ffmpeg
+    // Worker 1 runs one ffmpeg (the HLS rendition; passthrough needs none) and 3 pushes.
+    const w1Ffmpegs = childFfmpegs(w1);
+    expect(w1Ffmpegs.map((f) => f.cmdline.includes('hls'))).toEqual([true]);
+    expect(tcpConnectionsTo(w1.child.pid as number, sink.port)).toBe(3);
 
     const w2 = await worker();
     await waitReady(w2.baseUrl, 'worker 2 ready');
+    sampler = setInterval(sample, 50);
 
     // SIGKILL worker 1: worker 2 takes every relay over within 10 s.
+    phase = 'after SIGKILL';
+    sample();
     w1.child.kill('SIGKILL');
     const killedAt = Date.now();
     await waitFor(
@@ -153,14 +189,18 @@ describe('relay failover across worker processes', () => {
       });
     }
     // worker 1's ffmpeg ended with it (its input pipe closed).
-    await waitFor(async () => w1Ffmpegs.every((pid) => !alive(pid)), {
-      what: 'orphan ffmpeg gone',
-    });
+    await waitFor(async () => !w1Ffmpegs.some(stillRunning), { what: 'orphan ffmpeg gone' });
 
     // SIGTERM worker 2 with worker 3 up: clean exit, relays handed over, no ffmpeg left behind.
+    phase = 'worker 3 up';
     const w3 = await worker();
     await waitReady(w3.baseUrl, 'worker 3 ready');
-    const w2Ffmpegs = childFfmpegs(w2.child.pid as number);
+    // The survivor's own processes, known before it stops: one HLS ffmpeg, 3 pushes.
+    const w2Ffmpegs = childFfmpegs(w2);
+    expect(w2Ffmpegs.map((f) => f.cmdline.includes('hls'))).toEqual([true]);
+    expect(tcpConnectionsTo(w2.child.pid as number, sink.port)).toBe(3);
+    phase = 'after SIGTERM';
+    sample();
     const stoppedAt = Date.now();
     const code = await w2.stop('SIGTERM');
     const tail = w2
@@ -171,7 +211,7 @@ describe('relay failover across worker processes', () => {
       .slice(-6000);
     expect({ code, output: code === 0 ? '' : tail }).toEqual({ code: 0, output: '' });
     expect(Date.now() - stoppedAt).toBeLessThan(30_000);
-    expect(w2Ffmpegs.every((pid) => !alive(pid))).toBe(true);
+    expect(w2Ffmpegs.filter(stillRunning)).toEqual([]);
     await waitFor(
       async () => {
         const r = await relays(sessionId);
@@ -179,7 +219,30 @@ describe('relay failover across worker processes', () => {
       },
       { what: 'all live on worker 3', timeoutMs: 15_000, intervalMs: 200 },
     );
-    const site = (await relays(sessionId)).length;
-    expect(site).toBe(4); // never a second relay row for a destination
+    for (const k of keys) {
+      await waitFor(() => hasVideo(`${sink.url}/${k}`), { what: `${k} fed by worker 3` });
+    }
+    await waitFor(
+      async () => hlsFfmpegs(w3) === 1 && tcpConnectionsTo(w3.child.pid as number, sink.port) === 3,
+      { what: 'worker 3 runs the HLS ffmpeg and the 3 pushes' },
+    );
+    clearInterval(sampler);
+    sampler = null;
+    sample();
+
+    // Never two at once: no sample saw a destination fed by two workers (or twice by one)…
+    const doubled = samples.filter((x) => sum(x.pushes) > 3 || sum(x.hls) > 1);
+    expect(doubled).toEqual([]);
+    // …and the samples did watch the moves: worker 2, then worker 3, feeding everything.
+    const w2pid = w2.child.pid as number;
+    const w3pid = w3.child.pid as number;
+    const full = (x: Sample, pid: number) => x.pushes[pid] === 3 && x.hls[pid] === 1;
+    const firstW2 = samples.findIndex((x) => x.phase === 'after SIGKILL' && full(x, w2pid));
+    const firstW3 = samples.findIndex((x) => x.phase === 'after SIGTERM' && full(x, w3pid));
+    expect({ firstW2: firstW2 >= 0, firstW3: firstW3 > firstW2 }).toEqual({
+      firstW2: true,
+      firstW3: true,
+    });
+    expect(samplingErrors).toEqual([]);
   });
 });

@@ -13,7 +13,15 @@ import {
   stopAllMedia,
 } from '../support/media';
 import { Json, newPartnerClient, PartnerClient, waitReady } from '../support/partner-client';
-import { CastbridgeProcess, freePort, spawnCastbridge, waitFor } from '../support/processes';
+import {
+  CastbridgeProcess,
+  childProcesses,
+  freePort,
+  ProcessInfo,
+  spawnCastbridge,
+  stillRunning,
+  waitFor,
+} from '../support/processes';
 import { dropDatabase, flushQueuePrefix, testEnv } from '../support/test-env';
 
 jest.setTimeout(180_000);
@@ -45,8 +53,23 @@ describe('live streaming (real processes)', () => {
   const sinks: RtmpSink[] = [];
   const publishers: Publisher[] = [];
   const secrets: string[] = [];
+  /** Every ffmpeg the service was seen running (its children, read from /proc). */
+  const ffmpegsSeen = new Map<number, ProcessInfo>();
 
   let call: PartnerClient['call'];
+
+  /** The service's ffmpeg children now; each is remembered for the checks at the end. */
+  function ffmpegs(): ProcessInfo[] {
+    // (Not the readiness check's `ffmpeg -version`.)
+    const now = childProcesses(app.child.pid!, 'ffmpeg').filter(
+      (f) => !f.cmdline.includes('-version'),
+    );
+    for (const f of now) ffmpegsSeen.set(f.pid, f);
+    return now;
+  }
+
+  /** ffmpegs of this test's service, by its own MEDIA_DIR (HLS), even once orphaned. */
+  const hlsFfmpegs = () => ffmpegProcessesWith(env.MEDIA_DIR);
 
   async function session(id: string): Promise<SessionView> {
     return (await call('GET', `/v1/sessions/${id}`)).body as unknown as SessionView;
@@ -113,7 +136,6 @@ describe('live streaming (real processes)', () => {
   });
 
   afterAll(async () => {
-    for (const p of publishers) await p.stop();
     if (process.env.DEBUG_LOGS)
       console.log(
         app
@@ -123,10 +145,18 @@ describe('live streaming (real processes)', () => {
           .join('\n')
           .slice(-20000),
       );
+    // SIGTERM while live: the last test leaves a session with its HLS rendition running.
+    const atStop = ffmpegs();
     const code = await app.stop('SIGTERM');
+    for (const p of publishers) await p.stop();
     expect(code).toBe(0);
-    // No relay ffmpeg outlives the service.
-    expect(await ffmpegProcessesWith('-i pipe:0')).toBe(0);
+    expect(atStop.length).toBeGreaterThan(0);
+    // No relay ffmpeg outlives the service: none of those seen, no HLS one of its MEDIA_DIR.
+    await waitFor(async () => ![...ffmpegsSeen.values()].some(stillRunning), {
+      what: 'every ffmpeg of the service gone',
+      timeoutMs: 5000,
+    });
+    expect(await hlsFfmpegs()).toBe(0);
     for (const s of sinks) await s.stop();
     await stopAllMedia();
     // Secrets never reach the logs (LOG_LEVEL=debug, node-media-server's logs included).
@@ -190,6 +220,10 @@ describe('live streaming (real processes)', () => {
     expect(playlist).toContain('#EXTM3U');
     expect(playlist).toMatch(/seg_\d{6}\.ts/);
     expect((await probe(hls)).some((s) => s.codec_type === 'video')).toBe(true);
+    // One ffmpeg while live, the HLS rendition's (passthrough relays need none).
+    const live = ffmpegs();
+    expect(live.map((f) => f.cmdline.some((a) => a.startsWith(env.MEDIA_DIR)))).toEqual([true]);
+    expect(await hlsFfmpegs()).toBe(1);
 
     // Session shows the ingest's codec, size and fps.
     const s1 = await session(sessionId);
@@ -271,12 +305,15 @@ describe('live streaming (real processes)', () => {
     ).toBe(200);
     await waitFor(
       async () => {
-        const v = (await probe(`${c.url}/${keyC}`, 5000).catch(() => [])).find(
-          (s) => s.codec_type === 'video',
-        );
+        const v = (await probe(`${c.url}/${keyC}`, 5000)).find((s) => s.codec_type === 'video');
         return v?.height === 180;
       },
       { what: 'C at 180p', timeoutMs: 30_000 },
+    );
+    // Now two: the HLS rendition and C's encoder.
+    await waitFor(async () => ffmpegs().length === 2, { what: 'HLS and 180p ffmpegs' });
+    expect(ffmpegs().filter((f) => f.cmdline.some((a) => a.includes('min(ih,180)'))).length).toBe(
+      1,
     );
     expect((await relayOf(sessionId, dB))?.state).toBe('live');
 
@@ -286,9 +323,15 @@ describe('live streaming (real processes)', () => {
     const ended = await session(sessionId);
     expect(ended.destinations.every((d) => d.state === 'stopped')).toBe(true);
     await waitFor(async () => (await fetch(hls)).status === 404, { what: 'HLS gone' });
-    await waitFor(async () => (await ffmpegProcessesWith('-i pipe:0')) === 0, {
-      what: 'relays ended',
-    });
+    // Every relay ffmpeg ended with the session; the service (still running) started no other.
+    await waitFor(
+      async () =>
+        ffmpegs().length === 0 &&
+        ![...ffmpegsSeen.values()].some(stillRunning) &&
+        (await hlsFfmpegs()) === 0,
+      { what: 'relay ffmpegs ended' },
+    );
+    expect(ffmpegsSeen.size).toBeGreaterThanOrEqual(2);
   });
 
   it('refuses wrong and rotated keys, and a second publisher; rotation disconnects', async () => {
@@ -335,5 +378,14 @@ describe('live streaming (real processes)', () => {
     await pub.stop();
     await waitFor(async () => (await session(sessionId)).status === 'ended', { what: 'ended' });
     expect((await call('GET', `/v1/channels/${ch.id}`)).body.status).toBe('idle');
+  });
+
+  it('leaves a session live with its HLS rendition for the SIGTERM at the end', async () => {
+    const ch = await newChannel();
+    const site = await destination(ch.id, { name: 'Site', kind: 'brand_site' });
+    const { sessionId } = await goLive(ch.id, ch.streamKey);
+    await waitRelay(sessionId, site, 'live');
+    await waitFor(async () => ffmpegs().length === 1, { what: 'the HLS ffmpeg running' });
+    expect(await hlsFfmpegs()).toBe(1);
   });
 });

@@ -1,7 +1,10 @@
+import { createHash } from 'node:crypto';
 import { getDataSourceToken } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { ChannelsService } from '../../src/channels/channels.service';
 import { createPartner, startTestApp, TestApp } from '../support/test-app';
+
+const sha256 = (s: string) => createHash('sha256').update(s, 'utf8').digest();
 
 describe('channels (HTTP)', () => {
   let t: TestApp;
@@ -45,10 +48,25 @@ describe('channels (HTTP)', () => {
     expect(got.body.ingest).toEqual({ url: 'rtmp://ingest.example.com:1936/live' });
     const list = await t.http().get('/v1/channels').set(a).expect(200);
     expect(JSON.stringify(list.body)).not.toContain(res.body.ingest.streamKey);
-    const [row] = await db.query('SELECT stream_key_hash FROM channels WHERE id = $1', [
-      res.body.id,
+    // The whole row: the SHA-256 of the key (computed here, not by the code under test)
+    // and no other column.
+    const streamKey: string = res.body.ingest.streamKey;
+    const rows: Array<Record<string, unknown>> = await db.query(
+      'SELECT * FROM channels WHERE id = $1',
+      [res.body.id],
+    );
+    expect(rows).toEqual([
+      {
+        id: res.body.id,
+        partner_id: expect.any(String),
+        name: 'Morning show',
+        brand_id: null,
+        stream_key_hash: sha256(streamKey),
+        current_session_id: null,
+        created_at: expect.any(Date),
+        updated_at: expect.any(Date),
+      },
     ]);
-    expect(row.stream_key_hash.toString('latin1')).not.toContain(res.body.ingest.streamKey);
   });
 
   it('links a brand of the same partner only', async () => {
@@ -129,6 +147,10 @@ describe('channels (HTTP)', () => {
     expect(res.body.streamKey).not.toBe(oldKey);
     expect(await channels.findByStreamKey(oldKey)).toBeNull();
     expect((await channels.findByStreamKey(res.body.streamKey))?.id).toBe(created.body.id);
+    const [row] = await db.query('SELECT stream_key_hash FROM channels WHERE id = $1', [
+      created.body.id,
+    ]);
+    expect(row.stream_key_hash).toEqual(sha256(res.body.streamKey));
   });
 
   it("answers 404 for another partner's channel and changes nothing", async () => {

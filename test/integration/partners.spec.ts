@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { getDataSourceToken } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { createPartner, startTestApp, TestApp } from '../support/test-app';
@@ -29,12 +30,25 @@ describe('partners and API keys (HTTP)', () => {
       name: 'Shoply',
       apiKey: expect.stringMatching(/^cbk_/),
     });
-    const rows: Array<{ key_hash: Buffer; lookup: string }> = await db.query(
-      'SELECT key_hash, lookup FROM api_keys WHERE partner_id = $1',
+    // The whole row: the SHA-256 of the key (computed here, not by the code under test),
+    // the key's public lookup part, and no other column.
+    const apiKey: string = res.body.apiKey;
+    const lookup = /^cbk_([0-9a-f]{16})_/.exec(apiKey)?.[1];
+    expect(lookup).toBeDefined();
+    const rows: Array<Record<string, unknown>> = await db.query(
+      'SELECT * FROM api_keys WHERE partner_id = $1',
       [res.body.id],
     );
-    expect(rows).toHaveLength(1);
-    expect(rows[0].key_hash.toString('latin1')).not.toContain(res.body.apiKey);
+    expect(rows).toEqual([
+      {
+        id: expect.any(String),
+        partner_id: res.body.id,
+        lookup,
+        key_hash: createHash('sha256').update(apiKey, 'utf8').digest(),
+        created_at: expect.any(Date),
+        last_used_at: null,
+      },
+    ]);
     const keys = await t
       .http()
       .get(`/v1/admin/partners/${res.body.id}/api-keys`)

@@ -253,12 +253,24 @@ export async function keyframeTimes(url: string, seconds: number): Promise<numbe
   return (await videoPackets(url, seconds)).filter((p) => p.key).map((p) => p.time);
 }
 
-/** ffmpeg processes (any) currently running whose command line contains `marker`. */
+/**
+ * ffmpeg processes (of anyone) currently running whose command line contains `marker`, a
+ * literal string (e.g. a test's own MEDIA_DIR). pgrep's "no process matched" (exit 1) is
+ * none; any other failure of pgrep (a bad option, a bad pattern) throws, never reads as 0.
+ */
 export async function ffmpegProcessesWith(marker: string): Promise<number> {
+  const pattern = marker.replace(/[\\^$.*+?()[\]{}|]/g, '\\$&');
+  let stdout: string;
   try {
-    const { stdout } = await run('pgrep', ['-f', '-c', marker]);
-    return Number.parseInt(stdout.trim(), 10) || 0;
-  } catch {
-    return 0; // pgrep exits 1 when nothing matches
+    // `--`: a marker starting with "-" is the pattern, not options of pgrep's.
+    ({ stdout } = await run('pgrep', ['-a', '-f', '--', pattern]));
+  } catch (err) {
+    if ((err as { code?: unknown }).code === 1) return 0;
+    throw err;
   }
+  // "<pid> <command line>": only ffmpeg itself counts (not a shell that names the marker).
+  return stdout
+    .split('\n')
+    .filter(Boolean)
+    .filter((line) => /^\d+ (\S*\/)?ffmpeg( |$)/.test(line)).length;
 }

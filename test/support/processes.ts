@@ -1,6 +1,6 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { connect, createServer } from 'node:net';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 
 /** The repository root (it holds package.json), from the sources or from compiled bench code. */
@@ -167,4 +167,62 @@ export function childProcesses(parentPid: number, comm: string): ProcessInfo[] {
     }
   }
   return out;
+}
+
+/**
+ * True while the process `info` names still runs: the same pid with the same command line
+ * (an exited process, a zombie waiting to be reaped, or a reused pid is not it).
+ */
+export function stillRunning(info: ProcessInfo): boolean {
+  let cmdline: string[];
+  try {
+    cmdline = readFileSync(`/proc/${info.pid}/cmdline`, 'utf8').split('\0').filter(Boolean);
+  } catch {
+    return false; // no such process
+  }
+  return cmdline.length > 0 && cmdline.join('\0') === info.cmdline.join('\0');
+}
+
+/**
+ * Established TCP connections of process `pid` to `port` on loopback, read from /proc (its
+ * socket descriptors matched against its network namespace's tcp and tcp6 tables). A
+ * process that is gone has none; any other failure to read throws.
+ */
+export function tcpConnectionsTo(pid: number, port: number): number {
+  let fds: string[];
+  try {
+    fds = readdirSync(`/proc/${pid}/fd`);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return 0;
+    throw err;
+  }
+  const inodes = new Set<string>();
+  for (const fd of fds) {
+    let target: string;
+    try {
+      target = readlinkSync(`/proc/${pid}/fd/${fd}`);
+    } catch {
+      continue; // closed while we looked
+    }
+    const m = /^socket:\[(\d+)\]$/.exec(target);
+    if (m) inodes.add(m[1]);
+  }
+  let n = 0;
+  for (const table of ['tcp', 'tcp6']) {
+    let text: string;
+    try {
+      text = readFileSync(`/proc/${pid}/net/${table}`, 'utf8');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return 0;
+      throw err;
+    }
+    for (const line of text.split('\n').slice(1)) {
+      // sl local_address rem_address st … uid timeout inode
+      const f = line.trim().split(/\s+/);
+      if (f.length < 10) continue;
+      const remotePort = Number.parseInt(f[2].split(':')[1] ?? '', 16);
+      if (f[3] === '01' && remotePort === port && inodes.has(f[9])) n += 1;
+    }
+  }
+  return n;
 }
