@@ -35,6 +35,7 @@ import {
   startHostileServer,
 } from '../support/rtmp-peers';
 import { dropDatabase, flushQueuePrefix, testEnv } from '../support/test-env';
+import { ACK_WINDOW } from '../../src/media/rtmp-push';
 
 jest.setTimeout(240_000);
 
@@ -521,9 +522,15 @@ describe('hostile peers at the media edge (real process)', () => {
         url: stuck.url,
         streamKey: 'stuck-key',
       });
-      await waitFor(async () => (await relay(sessionId, id))?.state === 'live', {
-        what: 'stuck relay live',
-      });
+      // The acknowledgement rule applies once the server has acknowledged something
+      // (servers that never do are left to the TCP rule): let it read a few windows first.
+      await waitFor(
+        async () => {
+          const r = await relay(sessionId, id);
+          return r?.state === 'live' && Number(r.bytesSent) > 3 * ACK_WINDOW;
+        },
+        { what: 'stuck relay live and acknowledged' },
+      );
       process.kill(stuck.pid()!, 'SIGSTOP');
       const stoppedAt = Date.now();
       try {
