@@ -143,25 +143,42 @@ export class KeyRotationService {
           ORDER BY ${q(c.idColumn)} LIMIT $3`,
         [current, after, batch],
       );
-      let resealed = 0;
-      let skipped = 0;
-      for (const r of rows) {
+      if (rows.length === 0) return { resealed: 0, skipped: 0, lastId: null };
+      // Opened and sealed again here; written back in one statement, each row only if it
+      // still holds the value read (a writer that changed it meanwhile wins).
+      const derivedCols = c.derived?.columns ?? [];
+      const next = rows.map((r) => {
         const plaintext = this.box.open({ keyId: r.key_id, sealed: r.sealed }, c.aad(r.id));
-        const next = this.box.seal(plaintext, c.aad(r.id));
-        const extra = Object.entries(c.derived?.(this.box, plaintext) ?? {});
-        const sets = [
-          `${q(c.sealedColumn)} = $3`,
-          `${q(c.keyIdColumn)} = $4`,
-          ...extra.map(([col], i) => `${q(col)} = $${i + 5}`),
-        ];
-        const res: [unknown[], number] = await m.query(
-          `UPDATE ${q(c.table)} SET ${sets.join(', ')}
-            WHERE ${q(c.idColumn)} = $1 AND ${q(c.sealedColumn)} = $2`,
-          [r.id, r.sealed, next.sealed, next.keyId, ...extra.map(([, v]) => v)],
-        );
-        if (res[1] === 1) resealed++;
-        else skipped++;
-      }
+        return {
+          sealed: this.box.seal(plaintext, c.aad(r.id)),
+          derived: c.derived?.values(this.box, plaintext) ?? [],
+        };
+      });
+      const arrays: unknown[] = [
+        rows.map((r) => r.id),
+        rows.map((r) => r.sealed),
+        next.map((n) => n.sealed.sealed),
+        next.map((n) => n.sealed.keyId),
+        ...derivedCols.map((_, i) => next.map((n) => n.derived[i])),
+      ];
+      const derivedNames = derivedCols.map((_, i) => `d${i}`);
+      const res: [unknown[], number] = await m.query(
+        `UPDATE ${q(c.table)} t
+            SET ${[
+              `${q(c.sealedColumn)} = v.new_sealed`,
+              `${q(c.keyIdColumn)} = v.new_key_id`,
+              ...derivedCols.map((d, i) => `${q(d.name)} = v.${derivedNames[i]}`),
+            ].join(', ')}
+           FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[]${derivedCols
+             .map((d, i) => `, $${i + 5}::${d.type}[]`)
+             .join('')}) AS v(id, old_sealed, new_sealed, new_key_id${derivedNames
+             .map((n) => `, ${n}`)
+             .join('')})
+          WHERE t.${q(c.idColumn)} = v.id AND t.${q(c.sealedColumn)} = v.old_sealed`,
+        arrays,
+      );
+      const resealed = res[1];
+      const skipped = rows.length - resealed;
       return { resealed, skipped, lastId: rows.length ? rows[rows.length - 1].id : null };
     });
   }

@@ -20,10 +20,13 @@ export interface SealedColumn {
   /** The additional data the value was sealed with, from its row id. */
   aad(id: string): string;
   /**
-   * Columns computed from the plaintext under the sealing key (a blind index): written
-   * again when the value is re-sealed under another key.
+   * Columns computed from the plaintext under the sealing key (a blind index), with their
+   * SQL types: written again when the value is re-sealed under another key.
    */
-  derived?(box: SecretBox, plaintext: string): Record<string, unknown>;
+  derived?: {
+    columns: Array<{ name: string; type: string }>;
+    values(box: SecretBox, plaintext: string): unknown[];
+  };
 }
 
 export const SEALED_COLUMNS: readonly SealedColumn[] = [
@@ -68,12 +71,15 @@ export const SEALED_COLUMNS: readonly SealedColumn[] = [
     sealedColumn: 'customer_sealed',
     keyIdColumn: 'customer_key_id',
     aad: buyerAad,
-    derived: (box, plaintext) => ({
-      customer_email_index: box.blindIndex(
-        BUYER_EMAIL_INDEX,
-        normalizeEmail((JSON.parse(plaintext) as { email: string }).email),
-      ),
-    }),
+    derived: {
+      columns: [{ name: 'customer_email_index', type: 'bytea' }],
+      values: (box, plaintext) => [
+        box.blindIndex(
+          BUYER_EMAIL_INDEX,
+          normalizeEmail((JSON.parse(plaintext) as { email: string }).email),
+        ),
+      ],
+    },
   },
   {
     table: 'privacy_requests',
