@@ -41,8 +41,9 @@ export class BuyerPrivacy1795610000000 implements MigrationInterface {
     await q.query(`
       UPDATE orders SET final_at = updated_at
        WHERE status IN ('fulfilled', 'cancelled', 'refunded', 'failed')`);
+    // The HMAC is as selective as the email: one index serves a partner's lookup and a shop's.
     await q.query(
-      `CREATE INDEX "ix_orders_buyer" ON "orders" ("partner_id", "customer_email_index") WHERE customer_email_index IS NOT NULL`,
+      `CREATE INDEX "ix_orders_buyer" ON "orders" ("customer_email_index") WHERE customer_email_index IS NOT NULL`,
     );
     await q.query(
       `CREATE INDEX "ix_orders_buyer_retention" ON "orders" ("final_at") WHERE customer_sealed IS NOT NULL AND final_at IS NOT NULL`,
