@@ -144,8 +144,19 @@ describe('parseDuration', () => {
     ['1h', 3_600_000],
     ['250ms', 250],
     ['500', 500],
+    ['30d', 2_592_000_000],
   ])('%s → %d ms', (input, ms) => expect(parseDuration(input)).toBe(ms));
   it('refuses nonsense', () => expect(parseDuration('soon')).toBeNull());
+});
+
+describe('BUYER_DATA_RETENTION', () => {
+  it('defaults to 30 days and takes a duration', () => {
+    expect(loadConfig({}).buyerDataRetentionMs).toBe(30 * 86_400_000);
+    expect(loadConfig({ BUYER_DATA_RETENTION: '12h' }).buyerDataRetentionMs).toBe(43_200_000);
+  });
+  it.each(['soon', '0', '500ms', '-1d'])('refuses "%s", naming the variable', (v) => {
+    expect(() => loadConfig({ BUYER_DATA_RETENTION: v })).toThrow(/BUYER_DATA_RETENTION/);
+  });
 });
 
 describe('resolveFfmpegPath', () => {

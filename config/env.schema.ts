@@ -62,6 +62,8 @@ export interface AppConfig {
   reconcileIntervalMs: number;
   /** First retry delay of an outbound webhook delivery; later ones grow from it. */
   webhookRetryBaseMs: number;
+  /** How long a buyer's personal data is kept after its order reached a final state. */
+  buyerDataRetentionMs: number;
   /** API requests per minute per API key and per client address; 0 = not limited. */
   rateLimitPerMinute: number;
   /** Caps per partner (409 LIMIT_REACHED). */
@@ -79,7 +81,13 @@ export class ConfigValidationError extends Error {
 /** A fixed, public development key. Never use it for real data: a warning is logged. */
 const DEVELOPMENT_ENCRYPTION_KEY = 'dev:Y2FzdGJyaWRnZS1kZXZlbG9wbWVudC1rZXktMDAwMDA=';
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
-const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+const DURATION_UNITS: Record<string, number> = {
+  ms: 1,
+  s: 1000,
+  m: 60_000,
+  h: 3_600_000,
+  d: 86_400_000,
+};
 
 type Env = Record<string, string | undefined>;
 
@@ -129,9 +137,29 @@ export function resolveFfmpegPath(env: Env): string {
 }
 
 export function parseDuration(value: string): number | null {
-  const m = /^(\d+)(ms|s|m|h)?$/.exec(value.trim());
+  const m = /^(\d+)(ms|s|m|h|d)?$/.exec(value.trim());
   if (!m) return null;
   return Number(m[1]) * DURATION_UNITS[m[2] ?? 'ms'];
+}
+
+/**
+ * ENCRYPTION_KEYS (`keyId:base64key,…`, the first one encrypts) as keys, or the problem
+ * (never echoing a value: they are secrets). Also used by the migration that seals data
+ * kept in clear before.
+ */
+export function parseEncryptionKeys(raw: string): EncryptionKey[] | string {
+  const keys: EncryptionKey[] = [];
+  for (const pair of raw.split(',').map((p) => p.trim())) {
+    const idx = pair.indexOf(':');
+    const id = idx > 0 ? pair.slice(0, idx) : '';
+    const key = Buffer.from(idx > 0 ? pair.slice(idx + 1) : '', 'base64');
+    if (!/^[A-Za-z0-9_-]{1,32}$/.test(id) || key.length !== 32) {
+      return 'ENCRYPTION_KEYS must be keyId:base64key pairs with 32-byte keys';
+    }
+    if (keys.some((k) => k.id === id)) return `ENCRYPTION_KEYS repeats key id "${id}"`;
+    keys.push({ id, key });
+  }
+  return keys;
 }
 
 export function loadConfig(env: Env): AppConfig {
@@ -186,22 +214,9 @@ export function loadConfig(env: Env): AppConfig {
   if (roles.size === 0) problems.push('ROLES must name at least one role');
 
   const encryptionRaw = str('ENCRYPTION_KEYS', DEVELOPMENT_ENCRYPTION_KEY);
-  const encryptionKeys: EncryptionKey[] = [];
-  for (const pair of encryptionRaw.split(',').map((p) => p.trim())) {
-    const idx = pair.indexOf(':');
-    const id = idx > 0 ? pair.slice(0, idx) : '';
-    const key = Buffer.from(idx > 0 ? pair.slice(idx + 1) : '', 'base64');
-    if (!/^[A-Za-z0-9_-]{1,32}$/.test(id) || key.length !== 32) {
-      // Never echo the value: it is a secret.
-      problems.push('ENCRYPTION_KEYS must be keyId:base64key pairs with 32-byte keys');
-      break;
-    }
-    if (encryptionKeys.some((k) => k.id === id)) {
-      problems.push(`ENCRYPTION_KEYS repeats key id "${id}"`);
-      break;
-    }
-    encryptionKeys.push({ id, key });
-  }
+  const parsedKeys = parseEncryptionKeys(encryptionRaw);
+  if (typeof parsedKeys === 'string') problems.push(parsedKeys);
+  const encryptionKeys: EncryptionKey[] = typeof parsedKeys === 'string' ? [] : parsedKeys;
 
   const opsUser = optional('OPS_USER');
   const opsPassword = optional('OPS_PASSWORD');
@@ -227,6 +242,14 @@ export function loadConfig(env: Env): AppConfig {
   if (webhookRetryBaseMs === null || webhookRetryBaseMs < 10 || webhookRetryBaseMs > 3_600_000) {
     problems.push(
       `WEBHOOK_RETRY_BASE must be a duration from 10ms to 1h, like 5s (got "${webhookRetryRaw}")`,
+    );
+  }
+
+  const retentionRaw = str('BUYER_DATA_RETENTION', '30d');
+  const buyerDataRetentionMs = parseDuration(retentionRaw);
+  if (buyerDataRetentionMs === null || buyerDataRetentionMs < 1000) {
+    problems.push(
+      `BUYER_DATA_RETENTION must be a duration of at least 1s, like 30d, 12h or 90m (got "${retentionRaw}")`,
     );
   }
 
@@ -313,6 +336,7 @@ export function loadConfig(env: Env): AppConfig {
     },
     reconcileIntervalMs: reconcileIntervalMs ?? 15 * 60_000,
     webhookRetryBaseMs: webhookRetryBaseMs ?? 5000,
+    buyerDataRetentionMs: buyerDataRetentionMs ?? 30 * 86_400_000,
     rateLimitPerMinute: int('RATE_LIMIT_PER_MINUTE', 600, 0, 1_000_000),
     limits: {
       destinationsPerChannel: int('MAX_DESTINATIONS_PER_CHANNEL', 50, 1, 10_000),

@@ -22,8 +22,10 @@ import {
   NotificationsModule,
   NotificationsWorkerModule,
 } from './notifications/notifications.module';
+import { KeysModule } from './keys/keys.module';
 import { OpsModule } from './ops/ops.module';
 import { PartnersHttpModule, PartnersModule } from './partners/partners.module';
+import { PrivacyHttpModule, PrivacyModule, PrivacyWorkerModule } from './privacy/privacy.module';
 import { QueuesModule } from './queues/queues.module';
 import {
   OrdersHttpModule,
@@ -62,6 +64,8 @@ export class AppModule {
       CatalogModule,
       ShoppingModule,
       OrdersModule,
+      KeysModule,
+      PrivacyModule,
       OpsModule.forRoot(config),
     ];
     const providers = [];
@@ -78,6 +82,7 @@ export class AppModule {
         StoresHttpModule,
         CatalogHttpModule,
         OrdersHttpModule,
+        PrivacyHttpModule,
       );
       if (config.rateLimitPerMinute > 0) imports.push(RateLimitModule);
     }
@@ -87,6 +92,7 @@ export class AppModule {
         RelayWorkerModule,
         CatalogWorkerModule,
         OrdersWorkerModule,
+        PrivacyWorkerModule,
       );
       providers.push(WorkerReadinessCheck, JobSchedules);
     }

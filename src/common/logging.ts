@@ -45,6 +45,11 @@ export const REDACTED_PATHS = [
   '*.accessToken',
   '*.token',
   '*.password',
+  // Buyers' personal data (sealed at rest; never meant for a log line either).
+  '*.customer',
+  '*.email',
+  '*.shippingAddress',
+  '*.billingAddress',
 ];
 
 export function loggerParams(config: AppConfig): Params {

@@ -14,6 +14,7 @@ import { Product } from '../catalog/product.entity';
 import { Variant } from '../catalog/variant.entity';
 import { SessionPin } from '../shopping/pin.entity';
 import { Order } from '../shopping/orders/order.entity';
+import { PrivacyRequest } from '../privacy/privacy-request.entity';
 
 /** Every TypeORM entity, listed explicitly so ts-node, jest and dist agree. */
 export const ENTITIES = [
@@ -33,4 +34,5 @@ export const ENTITIES = [
   Variant,
   SessionPin,
   Order,
+  PrivacyRequest,
 ];

@@ -1,6 +1,7 @@
 import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import type { AppConfig } from '../../config/env.schema';
+import { setMigrationKeys } from '../../migrations/migration-keys';
 import { buildDataSourceOptions } from './data-source-options';
 
 /** Any fixed number; all processes of one database serialize migrations on it. */
@@ -57,5 +58,7 @@ export async function runMigrations(databaseUrl: string): Promise<string[]> {
 
 export async function prepareDatabase(config: AppConfig): Promise<void> {
   await ensureDatabaseExists(config.databaseUrl);
+  // A migration that seals data kept in clear before uses the keys of this configuration.
+  setMigrationKeys(config.encryptionKeys);
   if (config.migrationsRun) await runMigrations(config.databaseUrl);
 }

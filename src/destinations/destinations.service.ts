@@ -40,6 +40,11 @@ export function countsAsTranscode(d: {
   return d.enabled && d.profile !== null && d.kind !== 'brand_site';
 }
 
+/** What a destination's sealed stream key is bound to (AES-GCM additional data). */
+export function destinationKeyAad(destinationId: string): string {
+  return `destination:${destinationId}`;
+}
+
 @Injectable()
 export class DestinationsService {
   constructor(
@@ -247,7 +252,7 @@ export class DestinationsService {
       d.streamKeySealed && d.streamKeyKeyId
         ? this.box.open(
             { keyId: d.streamKeyKeyId, sealed: d.streamKeySealed },
-            `destination:${d.id}`,
+            destinationKeyAad(d.id),
           )
         : null;
     return pushUrl(d.url, key);
@@ -293,7 +298,7 @@ export class DestinationsService {
       d.streamKeyKeyId = d.streamKeySealed = d.streamKeyHint = null;
       return;
     }
-    const sealed = this.box.seal(key, `destination:${d.id}`);
+    const sealed = this.box.seal(key, destinationKeyAad(d.id));
     d.streamKeyKeyId = sealed.keyId;
     d.streamKeySealed = sealed.sealed;
     d.streamKeyHint = secretHint(key);

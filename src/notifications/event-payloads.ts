@@ -80,6 +80,16 @@ export interface StoreConnectionEventData {
   shop: string;
 }
 
+/**
+ * privacy.buyer_erased: the personal data of a buyer was erased from these orders of the
+ * partner (on a request, or Shopify's redact), so the partner's systems can do the same.
+ * Never carries the buyer's data.
+ */
+export interface BuyerErasedData {
+  requestId: string;
+  orderIds: string[];
+}
+
 export interface EventPayloads {
   'session.started': SessionEventData;
   'session.ended': SessionEndedData;
@@ -96,6 +106,7 @@ export interface EventPayloads {
   'order.updated': OrderEventData;
   'store_connection.linked': StoreConnectionEventData;
   'store_connection.needs_relink': StoreConnectionEventData;
+  'privacy.buyer_erased': BuyerErasedData;
 }
 
 /** What an order event is built from: the order row after the change. */

@@ -20,7 +20,9 @@ import { newWebhookSecret } from './webhook-signing';
 export const SECRET_OVERLAP_MS = 24 * 3_600_000;
 
 /** The AAD that binds a sealed secret to its endpoint row. */
-const aad = (endpointId: string) => `webhook-endpoint:${endpointId}`;
+/** What an endpoint's sealed secrets (current and previous) are bound to. */
+export const webhookSecretAad = (endpointId: string) => `webhook-endpoint:${endpointId}`;
+const aad = webhookSecretAad;
 
 @Injectable()
 export class WebhookEndpointsService {

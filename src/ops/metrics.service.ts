@@ -78,6 +78,9 @@ export class MetricsService implements JobMetrics {
   private readonly webhookDeliveries: Counter<'outcome'>;
   private readonly inboundWebhooks: Counter<'provider' | 'outcome'>;
   private readonly ingestSessionsLive: Gauge;
+  private sealedValuesSource:
+    (() => Promise<Array<{ column: string; keyId: string; rows: number }>>) | null = null;
+  private currentKeyId = '';
 
   constructor(private readonly moduleRef: ModuleRef) {
     const registers = [this.registry];
@@ -153,6 +156,31 @@ export class MetricsService implements JobMetrics {
       help: 'Live ingest sessions (publishers) on this process',
       registers,
     });
+    const sealedValues = new Gauge({
+      name: 'castbridge_sealed_values',
+      help: 'Values sealed at rest per column and encryption key id (current: the key that seals now); a key with none can be removed',
+      labelNames: ['column', 'key_id', 'current'],
+      registers,
+      collect: async () => {
+        if (!this.sealedValuesSource) return;
+        try {
+          const counts = await this.sealedValuesSource();
+          sealedValues.reset();
+          for (const c of counts) {
+            sealedValues.set(
+              {
+                column: labelValue(c.column),
+                key_id: labelValue(c.keyId),
+                current: String(c.keyId === this.currentKeyId),
+              },
+              c.rows,
+            );
+          }
+        } catch (err) {
+          this.logger.warn(`sealed value counts unavailable: ${(err as Error).message}`);
+        }
+      },
+    });
     const ingestConnections = new Gauge({
       name: 'castbridge_ingest_connections',
       help: 'RTMP(S) ingest connections by state (pending: not yet an authorized publish or play)',
@@ -165,6 +193,18 @@ export class MetricsService implements JobMetrics {
         }
       },
     });
+  }
+
+  /**
+   * Where the sealed-values gauge reads its counts (KeysModule sets it): rows per sealed
+   * column and key id, so an old key with none left can be removed from ENCRYPTION_KEYS.
+   */
+  setSealedValuesSource(
+    source: () => Promise<Array<{ column: string; keyId: string; rows: number }>>,
+    currentKeyId: string,
+  ): void {
+    this.sealedValuesSource = source;
+    this.currentKeyId = currentKeyId;
   }
 
   /** Prometheus text exposition of every metric. */

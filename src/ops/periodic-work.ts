@@ -17,6 +17,7 @@ import { JOBS, JobName, JobPayloads } from '../queues/queue-registry';
 import { RELAY_RESUME_MS } from '../relay/relay.processor';
 import { PUSH_PROGRESS_MS } from '../relay/relay-transports';
 import { RELAY_POLL_MS, RELAY_PROGRESS_WRITE_MS } from '../relay/relay-worker.module';
+import { buyerRetentionEveryMs, KEY_ROTATION_EVERY_MS } from '../privacy/privacy.processor';
 import { ORDER_SWEEP_EVERY_MS } from '../shopping/orders/orders.processor';
 
 /**
@@ -73,6 +74,20 @@ export function jobSchedules(config: AppConfig): JobSchedule[] {
       data: { olderThanDays: OUTBOX_RETENTION_DAYS },
       pattern: '17 3 * * *',
       what: `delete dispatched outbox events older than ${OUTBOX_RETENTION_DAYS} days`,
+    }),
+    s({
+      id: 'buyer-data-retention',
+      job: 'privacy.erase-expired',
+      data: { trigger: 'schedule' },
+      every: buyerRetentionEveryMs(config),
+      what: "erase buyers' personal data of orders final for longer than BUYER_DATA_RETENTION (batched, idempotent); drop export results after 7 days",
+    }),
+    s({
+      id: 'keys-rotate',
+      job: 'keys.rotate',
+      data: { trigger: 'schedule' },
+      every: KEY_ROTATION_EVERY_MS,
+      what: 're-seal every value sealed under an older key with the first key of ENCRYPTION_KEYS (batched, resumable; also `npm run keys:rotate`)',
     }),
   ];
 }

@@ -14,6 +14,7 @@ export enum QueueName {
   CatalogSync = 'catalog-sync',
   InboundEvents = 'inbound-events',
   Orders = 'orders',
+  Privacy = 'privacy',
 }
 
 /** Human-readable queue names (dashboards). */
@@ -24,6 +25,7 @@ export const QUEUE_LABELS: Record<QueueName, string> = {
   [QueueName.CatalogSync]: 'Catalog sync (store imports and reconciliation)',
   [QueueName.InboundEvents]: 'Inbound store webhooks (apply to the catalog)',
   [QueueName.Orders]: "Orders (placed in the brand's store)",
+  [QueueName.Privacy]: "Privacy (buyers' data retention, encryption key rotation)",
 };
 
 export interface JobPayloads {
@@ -46,6 +48,10 @@ export interface JobPayloads {
   'orders.place': { orderId: string };
   /** Periodic: re-enqueues pending orders whose job was lost (crash between commit and enqueue). */
   'orders.sweep': { trigger: string };
+  /** Periodic: erases buyers' data of orders final for longer than BUYER_DATA_RETENTION. */
+  'privacy.erase-expired': { trigger: string };
+  /** Re-seals every sealed column under the first key of ENCRYPTION_KEYS (resumable). */
+  'keys.rotate': { trigger: string };
 }
 
 export type JobName = keyof JobPayloads;
@@ -66,6 +72,24 @@ const DEFAULT_OPTIONS: JobsOptions = {
   removeOnComplete: { age: 24 * 3600, count: 1000 },
   removeOnFail: { age: 7 * 24 * 3600 },
 };
+
+/**
+ * A periodic job of the privacy queue (`{trigger}` payload): one run at a time, since a
+ * second one beside it would only find nothing left to do.
+ */
+function privacyJob(id: 'privacy.erase-expired' | 'keys.rotate') {
+  return {
+    queue: QueueName.Privacy,
+    options: {
+      ...DEFAULT_OPTIONS,
+      attempts: 3,
+      removeOnComplete: { age: 24 * 3600, count: 100 },
+      removeOnFail: { age: 7 * 24 * 3600, count: 1000 },
+    },
+    parse: (data: unknown) => ({ trigger: payload.string(payload.obj(data), 'trigger') }),
+    deduplication: () => ({ id }),
+  } as const;
+}
 
 // `satisfies` (not a type annotation) keeps each job's queue as a literal type, which
 // JobsIn<Q> needs to tell the jobs of one queue from another's.
@@ -171,6 +195,8 @@ export const JOBS = {
     },
     parse: (data) => ({ trigger: payload.string(payload.obj(data), 'trigger') }),
   },
+  'privacy.erase-expired': privacyJob('privacy.erase-expired'),
+  'keys.rotate': privacyJob('keys.rotate'),
 } satisfies { [N in JobName]: JobDefinition<N> };
 
 /** BullMQ job id of an order's placement: one per order, so enqueueing twice is a no-op. */

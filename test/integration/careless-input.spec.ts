@@ -237,6 +237,13 @@ describe('careless input on every operation of the OpenAPI document', () => {
         })
         .expect(202)
     ).body as Json;
+    const privacyRequest = (
+      await http()
+        .post('/v1/privacy/requests')
+        .set(f.auth)
+        .send({ kind: 'export', email: 'buyer@example.com' })
+        .expect(202)
+    ).body as Json;
 
     Object.assign(ids, {
       channel: channel.id,
@@ -249,6 +256,7 @@ describe('careless input on every operation of the OpenAPI document', () => {
       delivery: delivery.id,
       partner: f.partner.id,
       order: order.id,
+      privacyRequest: privacyRequest.id,
     });
 
     const address = { address1: '1 Main St', city: 'Springfield', country: 'US', zip: '12345' };
@@ -290,8 +298,15 @@ describe('careless input on every operation of the OpenAPI document', () => {
         brandId: f.brandId,
         sessionId: session.id,
         lineItems: [{ variantId: products[0].variants[0].id, quantity: 1 }],
-        customer: { email: 'buyer@example.com', name: 'Buyer', shippingAddress: address },
+        customer: {
+          email: 'buyer@example.com',
+          name: 'Buyer',
+          phone: '+1 555 0100',
+          shippingAddress: address,
+          billingAddress: address,
+        },
       },
+      'POST /v1/privacy/requests': { kind: 'export', email: 'buyer@example.com' },
     });
 
     const doc = (await http().get('/docs-json').expect(200)).body as {
@@ -320,7 +335,7 @@ describe('careless input on every operation of the OpenAPI document', () => {
     if (param === 'deliveryId') return ids.delivery;
     if (param === 'keyId') return spareKeyId;
     const resource =
-      /^\/v1\/(admin\/partners|channels|sessions|brands|store-connections|products|orders|webhook-endpoints)\/\{id\}/.exec(
+      /^\/v1\/(admin\/partners|channels|sessions|brands|store-connections|products|orders|webhook-endpoints|privacy\/requests)\/\{id\}/.exec(
         template,
       )?.[1];
     const byResource: Record<string, string> = {
@@ -332,6 +347,7 @@ describe('careless input on every operation of the OpenAPI document', () => {
       products: ids.product,
       orders: ids.order,
       'webhook-endpoints': ids.endpoint,
+      'privacy/requests': ids.privacyRequest,
     };
     const id = resource ? byResource[resource] : undefined;
     if (!id) throw new Error(`no id for {${param}} of ${template}: add one to idFor`);

@@ -3,6 +3,8 @@ import { getDataSourceToken } from '@nestjs/typeorm';
 import type { Queue } from 'bullmq';
 import type { DataSource } from 'typeorm';
 import { QueueName } from '../../src/queues/queue-registry';
+import type { BuyerRecord } from '../../src/shopping/orders/buyer-record';
+import { OrderBuyerData } from '../../src/shopping/orders/order-buyer-data.service';
 import { FakeShopify, FakeShopifyOptions, startFakeShopify } from './fake-shopify';
 import { newPartnerClient } from './partner-client';
 import { freePort, waitFor } from './processes';
@@ -256,10 +258,10 @@ export async function productByExternalId(f: CommerceFixture, externalId: string
  * An order row written straight to the database, for states the API cannot produce: an
  * order still pending on our side that the store already knows, or one whose placement job
  * was lost. Unset columns take their defaults (no line items, total 0, no currency or
- * customer). Returns its id.
+ * customer); a `customer` is sealed by the app (OrderBuyerData), as the API would. Returns its id.
  */
 export async function insertOrderRow(
-  f: CommerceFixture,
+  f: Pick<CommerceFixture, 'db' | 't' | 'partner' | 'brandId'>,
   row: {
     connectionId: string;
     externalId: string;
@@ -268,18 +270,23 @@ export async function insertOrderRow(
     lineItems?: unknown[];
     totalPrice?: string;
     currency?: string | null;
-    customer?: unknown;
+    customer?: BuyerRecord;
     createdSecondsAgo?: number;
+    /** For a final status: how long ago the order reached it. */
+    finalSecondsAgo?: number;
+    partnerId?: string;
+    brandId?: string;
   },
 ): Promise<string> {
   const [inserted] = await f.db.query(
     `INSERT INTO orders (partner_id, brand_id, store_connection_id, external_id, status, store_order_id,
-                         line_items, total_price, currency, customer, created_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8, $9, $10::jsonb, now() - make_interval(secs => $11))
+                         line_items, total_price, currency, created_at, final_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8, $9, now() - make_interval(secs => $10),
+             CASE WHEN $11::float8 IS NULL THEN NULL ELSE now() - make_interval(secs => $11::float8) END)
      RETURNING id`,
     [
-      f.partner.id,
-      f.brandId,
+      row.partnerId ?? f.partner.id,
+      row.brandId ?? f.brandId,
       row.connectionId,
       row.externalId,
       row.status,
@@ -287,11 +294,13 @@ export async function insertOrderRow(
       JSON.stringify(row.lineItems ?? []),
       row.totalPrice ?? '0',
       row.currency ?? null,
-      row.customer === undefined ? null : JSON.stringify(row.customer),
       row.createdSecondsAgo ?? 0,
+      row.finalSecondsAgo ?? null,
     ],
   );
-  return inserted.id as string;
+  const id = inserted.id as string;
+  if (row.customer) await f.t.app.get(OrderBuyerData).store(f.db.manager, id, row.customer);
+  return id;
 }
 
 /** GET /v1/orders/:id, which must answer 200. */

@@ -1,4 +1,6 @@
+import { randomBytes } from 'node:crypto';
 import type { DataSource } from 'typeorm';
+import { SecretBox } from '../../common/secret-box';
 import type { OutboxService } from '../../notifications/outbox.service';
 import type { JobQueue } from '../../queues/job-queue.service';
 import { StoreApiError, type StoreProvider } from '../../stores/providers/store-provider';
@@ -6,10 +8,21 @@ import type { StoreConnectionSyncState } from '../../stores/store-connection-syn
 import type { StoreConnectionsService } from '../../stores/store-connections.service';
 import type { StoreCredentials } from '../../stores/store-credentials.service';
 import type { StoreProviders } from '../../stores/store-providers';
+import { sealBuyer } from './buyer-record';
+import { OrderBuyerData } from './order-buyer-data.service';
 import type { Order } from './order.entity';
 import { OrderPlacementService } from './order-placement.service';
 import { OrderStatusService } from './order-status.service';
 import { OrderRetryError } from './order-retry';
+
+const box = new SecretBox([{ id: 'unit', key: randomBytes(32) }]);
+const ORDER_ID = '0b9f7a4e-3c1d-4f7a-9a51-5d2b8c9e1f00';
+const BUYER = {
+  email: 'ada.buyer@example.com',
+  name: 'Ada Lovelace',
+  shippingAddress: { address1: '12 Crescent Road', city: 'Marlow', country: 'GB' },
+};
+const SEALED = sealBuyer(box, ORDER_ID, BUYER);
 
 const ORDER = {
   id: '0b9f7a4e-3c1d-4f7a-9a51-5d2b8c9e1f00',
@@ -34,7 +47,8 @@ const ORDER = {
   totalPrice: '10.00',
   currency: 'EUR',
   failureReason: null,
-  customer: { email: 'a@example.com' },
+  customerSealed: SEALED.sealed,
+  customerKeyId: SEALED.keyId,
   attempts: 0,
 } as unknown as Order;
 
@@ -68,7 +82,8 @@ function setup(provider: Partial<StoreProvider>, order: Partial<Order> = {}) {
       },
     ),
   } as unknown as OutboxService;
-  const orders = new OrderStatusService(outbox);
+  const buyers = new OrderBuyerData(db, box);
+  const orders = new OrderStatusService(outbox, buyers);
   const service = new OrderPlacementService(
     db,
     connections,
@@ -77,6 +92,7 @@ function setup(provider: Partial<StoreProvider>, order: Partial<Order> = {}) {
     providers,
     orders,
     {} as JobQueue,
+    buyers,
   );
   return { service, updates, events, syncState };
 }
@@ -118,6 +134,28 @@ describe('OrderPlacementService.place', () => {
     const r = await service.place(ORDER.id, job());
     expect(r).toEqual({ outcome: 'failed', reason: expect.stringContaining('out of stock') });
     expect(events[0]).toMatchObject({ type: 'order.failed' });
+  });
+
+  it('opens the sealed buyer for the store, and a refusal quoting it stores no buyer field', async () => {
+    const createOrder = jest.fn(async (_ctx: unknown, input: { customer: unknown }) => {
+      expect(input.customer).toMatchObject({ email: BUYER.email, lastName: 'Lovelace' });
+      throw new StoreApiError(
+        'rejected',
+        `HTTP 422: customer ADA.BUYER@example.com at 12 Crescent Road, Marlow (Ada Lovelace) is blocked`,
+        422,
+      );
+    });
+    const { service, updates, events } = setup({
+      findOrderByReference: async () => null,
+      createOrder: createOrder as unknown as StoreProvider['createOrder'],
+    });
+    const r = await service.place(ORDER.id, job());
+    expect(createOrder).toHaveBeenCalledTimes(1);
+    const stored = JSON.stringify([r, updates, events]);
+    for (const field of [BUYER.email, 'ADA.BUYER', 'Crescent', 'Marlow', 'Lovelace']) {
+      expect(stored.toLowerCase()).not.toContain(field.toLowerCase());
+    }
+    expect(r).toEqual({ outcome: 'failed', reason: expect.stringContaining('is blocked') });
   });
 
   it('a 401 marks the connection needs_relink and fails the order', async () => {

@@ -9,6 +9,8 @@ import { StoreConnectionSyncState } from '../../stores/store-connection-sync-sta
 import { StoreConnectionsService } from '../../stores/store-connections.service';
 import { StoreCredentials } from '../../stores/store-credentials.service';
 import { StoreProviders } from '../../stores/store-providers';
+import { scrubBuyer, type BuyerRecord } from './buyer-record';
+import { OrderBuyerData } from './order-buyer-data.service';
 import { Order } from './order.entity';
 import { toStoreOrderInput } from './order.mapper';
 import { OrderStatusService } from './order-status.service';
@@ -41,6 +43,7 @@ export class OrderPlacementService {
     private readonly providers: StoreProviders,
     private readonly orders: OrderStatusService,
     private readonly jobs: JobQueue,
+    private readonly buyers: OrderBuyerData,
   ) {}
 
   async place(orderId: string, job: Pick<Job, 'attemptsMade' | 'opts'>): Promise<PlacementResult> {
@@ -60,7 +63,20 @@ export class OrderPlacementService {
     const provider = this.providers.find(conn.provider);
     if (!provider) return this.fail(order, `unknown store provider ${conn.provider}`);
 
-    const input = toStoreOrderInput(order);
+    // The buyer in clear lives only in this call: any text the store sends back is
+    // scrubbed of it before it is stored as the failure reason or logged.
+    let buyer: BuyerRecord | null = null;
+    try {
+      buyer = this.buyers.open(order);
+    } catch (err) {
+      // A key missing from ENCRYPTION_KEYS (or a damaged row): ours, retried.
+      this.logger.error(
+        `order ${order.id}: its buyer data does not open: ${(err as Error).message}`,
+      );
+      return this.retryOrFail(order, job, 'internal error while placing the order', null);
+    }
+    const input = toStoreOrderInput(order, buyer);
+    const scrub = (text: string) => scrubBuyer(text, buyer);
     try {
       const ctx = this.credentials.context(conn);
       const found = await provider.findOrderByReference(ctx, input.reference);
@@ -70,20 +86,25 @@ export class OrderPlacementService {
       if (!(err instanceof StoreApiError)) {
         // Ours (database, bug): retried with backoff; the message may be anything, so it
         // goes to the log, not to the order.
-        this.logger.error(`placing order ${order.id} failed: ${(err as Error).message}`);
+        this.logger.error(`placing order ${order.id} failed: ${scrub((err as Error).message)}`);
         return this.retryOrFail(order, job, 'internal error while placing the order', null);
       }
       if (err.kind === 'unauthorized') {
-        await this.syncState.markNeedsRelink(conn, err.message);
+        await this.syncState.markNeedsRelink(conn, scrub(err.message));
         return this.fail(
           order,
           'the store refused our access token (401); the store connection needs a relink',
         );
       }
       if (err.kind === 'rejected')
-        return this.fail(order, `the store refused the order: ${err.message}`);
+        return this.fail(order, `the store refused the order: ${scrub(err.message)}`);
       // unavailable (network, 5xx) or rate_limited (429): wait and try again.
-      return this.retryOrFail(order, job, `store unavailable: ${err.message}`, err.retryAfterMs);
+      return this.retryOrFail(
+        order,
+        job,
+        `store unavailable: ${scrub(err.message)}`,
+        err.retryAfterMs,
+      );
     }
   }
 

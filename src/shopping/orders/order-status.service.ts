@@ -5,7 +5,10 @@ import { orderEventData, type OrderEventSource } from '../../notifications/event
 import { OutboxService } from '../../notifications/outbox.service';
 import type { StoreOrderStatus } from '../../stores/providers/store-provider';
 import type { StoreConnection } from '../../stores/store-connection.entity';
-import type { Order, OrderCustomer, OrderLineItem } from './order.entity';
+import { randomUUID } from 'node:crypto';
+import type { BuyerRecord } from './buyer-record';
+import { FINAL_ORDER_STATUSES, OrderBuyerData } from './order-buyer-data.service';
+import type { Order, OrderLineItem } from './order.entity';
 
 /** What a new order row is made of (priced from the catalog by OrdersService). */
 export interface NewOrder {
@@ -17,7 +20,8 @@ export interface NewOrder {
   lineItems: OrderLineItem[];
   totalPrice: string;
   currency: string | null;
-  customer: OrderCustomer;
+  /** Sealed before it is written (never stored in clear). */
+  customer: BuyerRecord;
 }
 
 type Conn = Pick<StoreConnection, 'id' | 'partnerId'>;
@@ -31,20 +35,28 @@ type Conn = Pick<StoreConnection, 'id' | 'partnerId'>;
  */
 @Injectable()
 export class OrderStatusService {
-  constructor(private readonly outbox: OutboxService) {}
+  constructor(
+    private readonly outbox: OutboxService,
+    private readonly buyers: OrderBuyerData,
+  ) {}
 
   /**
    * A new `pending` order; false when the partner already sent this externalId. One
    * statement (its own transaction with a plain manager): concurrent duplicates insert one row.
    */
   async insertPending(m: EntityManager, o: NewOrder): Promise<boolean> {
+    // The id is chosen here: the sealed buyer is bound to it (AAD) before the row exists.
+    const id = randomUUID();
+    const buyer = this.buyers.seal(id, o.customer);
     const inserted: Array<{ id: string }> = await m.query(
-      `INSERT INTO orders (partner_id, brand_id, store_connection_id, session_id, external_id, status,
-                           line_items, total_price, currency, customer)
-       VALUES ($1, $2, $3, $4, $5, 'pending', $6::jsonb, $7::numeric, $8, $9::jsonb)
+      `INSERT INTO orders (id, partner_id, brand_id, store_connection_id, session_id, external_id, status,
+                           line_items, total_price, currency,
+                           customer_sealed, customer_key_id, customer_email_index)
+       VALUES ($1, $2, $3, $4, $5, $6, 'pending', $7::jsonb, $8::numeric, $9, $10, $11, $12)
        ON CONFLICT (partner_id, external_id) DO NOTHING
        RETURNING id`,
       [
+        id,
         o.partnerId,
         o.brandId,
         o.storeConnectionId,
@@ -53,7 +65,9 @@ export class OrderStatusService {
         JSON.stringify(o.lineItems),
         o.totalPrice,
         o.currency,
-        JSON.stringify(o.customer),
+        buyer.sealed,
+        buyer.keyId,
+        buyer.emailIndex,
       ],
     );
     return inserted.length > 0;
@@ -84,7 +98,8 @@ export class OrderStatusService {
   /** Placement gave up or was refused: `failed` with the reason, and order.failed. */
   async markFailed(m: EntityManager, order: Order, reason: string): Promise<boolean> {
     const res: [unknown[], number] = await m.query(
-      `UPDATE orders SET status = 'failed', failure_reason = $2, updated_at = now()
+      `UPDATE orders SET status = 'failed', failure_reason = $2, updated_at = now(),
+              final_at = COALESCE(final_at, now())
         WHERE id = $1 AND status = 'pending'`,
       [order.id, reason],
     );
@@ -126,12 +141,14 @@ export class OrderStatusService {
       `WITH old AS (
            SELECT id, status, store_updated_at FROM orders
             WHERE store_connection_id = $1 AND store_order_id = $2 FOR UPDATE)
-         UPDATE orders o SET status = $3, store_updated_at = $4, updated_at = now()
+         UPDATE orders o SET status = $3, store_updated_at = $4, updated_at = now(),
+                final_at = CASE WHEN $3 = ANY($5::text[]) THEN COALESCE(o.final_at, now())
+                                ELSE o.final_at END
            FROM old
           WHERE o.id = old.id AND (old.store_updated_at IS NULL OR old.store_updated_at < $4)
          RETURNING o.id, o.external_id, o.brand_id, o.session_id, o.total_price, o.currency,
                    o.failure_reason, old.status AS previous, o.status`,
-      [conn.id, storeOrderId, status, at.toISOString()],
+      [conn.id, storeOrderId, status, at.toISOString(), FINAL_ORDER_STATUSES],
     );
     if (rows.length === 0) {
       const [known]: Array<{ n: number }> = await m.query(

@@ -91,6 +91,10 @@ export class ShippingAddressInput {
   phone?: string;
 }
 
+/**
+ * The buyer: sealed at rest with its order (never in clear in the database, a log, a job or
+ * an event), kept BUYER_DATA_RETENTION after the order's final state.
+ */
 export class CustomerInput {
   @ApiProperty({ maxLength: 254 })
   @IsEmail()
@@ -104,11 +108,27 @@ export class CustomerInput {
   @MaxLength(200)
   name?: string;
 
+  @ApiPropertyOptional({ maxLength: 30 })
+  @IsOptional()
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(30)
+  phone?: string;
+
   @ApiPropertyOptional({ type: ShippingAddressInput })
   @IsOptional()
   @ValidateNested()
   @Type(() => ShippingAddressInput)
   shippingAddress?: ShippingAddressInput;
+
+  @ApiPropertyOptional({
+    type: ShippingAddressInput,
+    description: 'Kept sealed with the order; exported and erased like every buyer field',
+  })
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => ShippingAddressInput)
+  billingAddress?: ShippingAddressInput;
 }
 
 export class CreateOrderDto {

@@ -30,28 +30,9 @@ export interface OrderLineItem {
   price: string;
 }
 
-export interface OrderAddress {
-  firstName?: string;
-  lastName?: string;
-  address1: string;
-  address2?: string;
-  city: string;
-  province?: string;
-  zip?: string;
-  /** ISO 3166-1 alpha-2. */
-  country: string;
-  phone?: string;
-}
-
-export interface OrderCustomer {
-  email: string;
-  name?: string;
-  shippingAddress?: OrderAddress;
-}
-
 /**
  * An order a partner sent in, placed in the brand's store by the orders.place job.
- * Written only by OrderStatusService: created with INSERT … ON CONFLICT (partner_id,
+ * Written only by OrderStatusService (its buyer columns by OrderBuyerData): created with INSERT … ON CONFLICT (partner_id,
  * external_id); status moves forward from the placement job and the store's order webhooks.
  */
 @Entity({ name: 'orders' })
@@ -97,8 +78,28 @@ export class Order {
   @Column({ name: 'failure_reason', type: 'text', nullable: true })
   failureReason: string | null;
 
-  @Column({ type: 'jsonb', nullable: true })
-  customer: OrderCustomer | null;
+  /**
+   * The buyer's personal data (BuyerRecord), sealed with the SecretBox under
+   * AAD `order:<id>:customer`; null once erased (on request or after retention).
+   * Read and written by OrderBuyerData only.
+   */
+  @Column({ name: 'customer_sealed', type: 'text', nullable: true })
+  customerSealed: string | null;
+
+  @Column({ name: 'customer_key_id', type: 'text', nullable: true })
+  customerKeyId: string | null;
+
+  /** Keyed blind index of the buyer's normalized email (finds a buyer's orders). */
+  @Column({ name: 'customer_email_index', type: 'bytea', nullable: true, select: false })
+  customerEmailIndex: Buffer | null;
+
+  /** When the buyer's data was erased. */
+  @Column({ name: 'customer_erased_at', type: 'timestamptz', precision: 3, nullable: true })
+  customerErasedAt: Date | null;
+
+  /** When the order reached a final state (fulfilled, cancelled, refunded, failed). */
+  @Column({ name: 'final_at', type: 'timestamptz', precision: 3, nullable: true })
+  finalAt: Date | null;
 
   /** Placement attempts made so far. */
   @Column({ type: 'int' })

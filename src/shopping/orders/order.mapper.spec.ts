@@ -89,18 +89,23 @@ describe('order mapper', () => {
     totalPrice: '20.00',
     currency: 'EUR',
     failureReason: null,
-    customer: {
-      email: 'ada@example.com',
-      name: 'Ada Lovelace',
-      shippingAddress: { address1: '1 Main St', city: 'London', country: 'GB' },
-    },
+    customerSealed: null,
+    customerKeyId: null,
+    customerEmailIndex: null,
+    customerErasedAt: null,
+    finalAt: null,
     attempts: 0,
     createdAt: new Date('2026-01-01T00:00:00.000Z'),
     updatedAt: new Date('2026-01-01T00:00:01.000Z'),
   } as Order;
 
   it('builds the provider-neutral store order: our id as reference, the partner id alongside', () => {
-    expect(toStoreOrderInput(order)).toEqual({
+    const buyer = {
+      email: 'ada@example.com',
+      name: 'Ada Lovelace',
+      shippingAddress: { address1: '1 Main St', city: 'London', country: 'GB' },
+    };
+    expect(toStoreOrderInput(order, buyer)).toEqual({
       reference: order.id,
       partnerOrderId: 'tt-123',
       currency: 'EUR',

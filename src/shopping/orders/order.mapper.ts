@@ -1,6 +1,7 @@
 import type { StoreOrderInput } from '../../stores/providers/store-provider';
 import type { OrderDto } from './order.dto';
-import type { Order, OrderCustomer, OrderLineItem } from './order.entity';
+import { addressWithNulls, type BuyerRecord } from './buyer-record';
+import type { Order, OrderLineItem } from './order.entity';
 
 /** A catalog variant as read for pricing an order. */
 export interface PricedVariant {
@@ -61,11 +62,15 @@ export function splitName(name: string | undefined): {
   return { firstName: parts[0], lastName: parts.slice(1).join(' ') };
 }
 
-/** What the store provider needs to create the order (no secrets, no partner data beyond it). */
+/**
+ * What the store provider needs to create the order (no secrets, no partner data beyond
+ * it); `buyer` is the order's buyer opened from its sealed column (null once erased).
+ */
 export function toStoreOrderInput(
-  order: Pick<Order, 'id' | 'externalId' | 'currency' | 'lineItems' | 'customer'>,
+  order: Pick<Order, 'id' | 'externalId' | 'currency' | 'lineItems'>,
+  buyer: BuyerRecord | null,
 ): StoreOrderInput {
-  const customer: OrderCustomer = order.customer ?? { email: '' };
+  const customer: BuyerRecord = buyer ?? { email: '' };
   const { firstName, lastName } = splitName(customer.name);
   const a = customer.shippingAddress;
   return {
@@ -82,19 +87,7 @@ export function toStoreOrderInput(
       email: customer.email,
       firstName,
       lastName,
-      shippingAddress: a
-        ? {
-            firstName: a.firstName ?? null,
-            lastName: a.lastName ?? null,
-            address1: a.address1,
-            address2: a.address2 ?? null,
-            city: a.city,
-            province: a.province ?? null,
-            zip: a.zip ?? null,
-            country: a.country,
-            phone: a.phone ?? null,
-          }
-        : null,
+      shippingAddress: a ? addressWithNulls(a) : null,
     },
   };
 }

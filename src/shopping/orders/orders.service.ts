@@ -6,7 +6,8 @@ import { isUuid } from '../../common/pagination';
 import { JobQueue } from '../../queues/job-queue.service';
 import { orderJobId } from '../../queues/queue-registry';
 import type { CreateOrderDto, OrderDto } from './order.dto';
-import { Order, OrderCustomer } from './order.entity';
+import type { BuyerRecord } from './buyer-record';
+import { Order } from './order.entity';
 import { PricedVariant, priceLineItems, toOrderDto } from './order.mapper';
 import { OrderStatusService } from './order-status.service';
 
@@ -81,12 +82,13 @@ export class OrdersService {
       ]),
     );
     const { lineItems, totalPrice } = priceLineItems(dto.lineItems, priced);
-    const customer: OrderCustomer = {
-      email: dto.customer.email,
-      ...(dto.customer.name !== undefined ? { name: dto.customer.name } : {}),
-      ...(dto.customer.shippingAddress
-        ? { shippingAddress: { ...dto.customer.shippingAddress } }
-        : {}),
+    const c = dto.customer;
+    const customer: BuyerRecord = {
+      email: c.email,
+      ...(c.name !== undefined ? { name: c.name } : {}),
+      ...(c.phone !== undefined ? { phone: c.phone } : {}),
+      ...(c.shippingAddress ? { shippingAddress: { ...c.shippingAddress } } : {}),
+      ...(c.billingAddress ? { billingAddress: { ...c.billingAddress } } : {}),
     };
     const created = await this.orders.insertPending(this.db.manager, {
       partnerId,
