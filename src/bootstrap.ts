@@ -1,12 +1,13 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import { NestExpressApplication } from '@nestjs/platform-express';
-import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { SwaggerModule } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
 import type { AppConfig } from '../config/env.schema';
 import { AppModule } from './app.module';
 import { bodyParserErrorTranslator, HttpExceptionFilter } from './common/http-exception.filter';
 import { MAX_BODY_BYTES } from './common/http-limits';
+import { buildOpenApiDocument } from './common/openapi';
 import { requestIdMiddleware } from './common/logging';
 import { storableTextMiddleware } from './common/storable-text';
 import { createValidationPipe } from './common/validation';
@@ -39,19 +40,7 @@ export async function createApp(config: AppConfig): Promise<NestExpressApplicati
   app.useGlobalFilters(new HttpExceptionFilter());
 
   if (config.roles.has('api')) {
-    const doc = SwaggerModule.createDocument(
-      app,
-      new DocumentBuilder()
-        .setTitle('Castbridge API')
-        .setDescription('Simulcast and commerce-sync broker for live shopping (API.md v1)')
-        .setVersion('1')
-        .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'ADMIN_TOKEN' }, 'admin')
-        .addBearerAuth(
-          { type: 'http', scheme: 'bearer', description: 'partner API key' },
-          'partner',
-        )
-        .build(),
-    );
+    const doc = buildOpenApiDocument(app);
     SwaggerModule.setup('docs', app, doc, { jsonDocumentUrl: 'docs-json' });
   }
   return app;
