@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import type { LoggerService } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { NestExpressApplication } from '@nestjs/platform-express';
 import { SwaggerModule } from '@nestjs/swagger';
@@ -8,10 +9,10 @@ import { AppModule } from './app.module';
 import { bodyParserErrorTranslator, HttpExceptionFilter } from './common/http-exception.filter';
 import { MAX_BODY_BYTES } from './common/http-limits';
 import { buildOpenApiDocument } from './common/openapi';
-import { requestIdMiddleware } from './common/logging';
+import { QUIET_NEST_CONTEXTS, requestIdMiddleware } from './common/logging';
 import { storableTextMiddleware } from './common/storable-text';
 import { createValidationPipe } from './common/validation';
-import { prepareDatabase } from './database/prepare-database';
+import { type DatabasePreparation, prepareDatabase } from './database/prepare-database';
 import { MetricsService } from './ops/metrics.service';
 
 /**
@@ -19,11 +20,18 @@ import { MetricsService } from './ops/metrics.service';
  * migrations (under a lock), then wires Nest. Used by main.ts and by the tests.
  */
 export async function createApp(config: AppConfig): Promise<NestExpressApplication> {
-  await prepareDatabase(config);
+  return (await createAppWithReport(config)).app;
+}
+
+/** createApp, with what it did to the database (main.ts's start-up summary says it). */
+export async function createAppWithReport(
+  config: AppConfig,
+): Promise<{ app: NestExpressApplication; database: DatabasePreparation }> {
+  const database = await prepareDatabase(config);
   const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config), {
     bufferLogs: true,
   });
-  app.useLogger(app.get(Logger));
+  app.useLogger(quietStartLogger(app.get(Logger)));
   // Order matters: request id and metrics first (they see every response), then parsers,
   // then the translation of their errors, then text Postgres could not store (any route).
   app.use(requestIdMiddleware);
@@ -43,5 +51,18 @@ export async function createApp(config: AppConfig): Promise<NestExpressApplicati
     const doc = buildOpenApiDocument(app);
     SwaggerModule.setup('docs', app, doc, { jsonDocumentUrl: 'docs-json' });
   }
-  return app;
+  return { app, database };
+}
+
+/** The app's logger, with Nest's per-route and per-module start-up lines at debug. */
+function quietStartLogger(pino: Logger): LoggerService {
+  const quiet = (optional: unknown[]) => QUIET_NEST_CONTEXTS.has(String(optional.at(-1)));
+  return {
+    log: (m: unknown, ...o: unknown[]) => (quiet(o) ? pino.debug(m, ...o) : pino.log(m, ...o)),
+    error: (m: unknown, ...o: unknown[]) => pino.error(m, ...o),
+    warn: (m: unknown, ...o: unknown[]) => pino.warn(m, ...o),
+    debug: (m: unknown, ...o: unknown[]) => pino.debug(m, ...o),
+    verbose: (m: unknown, ...o: unknown[]) => pino.verbose(m, ...o),
+    fatal: (m: unknown, ...o: unknown[]) => pino.fatal(m, ...o),
+  };
 }

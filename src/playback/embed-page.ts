@@ -276,7 +276,7 @@ export const EMBED_JS = `(function () {
     var buy = el('a', 'buy', p.available ? 'Buy now' : 'Sold out');
     if (p.buyUrl && p.available) {
       buy.href = p.buyUrl; buy.target = '_blank'; buy.rel = 'noopener';
-      buy.setAttribute('aria-label', 'Buy ' + p.title + ' (opens the store)');
+      buy.setAttribute('aria-label', 'Buy now: ' + p.title + ' (opens the store)');
     } else buy.setAttribute('aria-disabled', 'true');
     body.appendChild(buy);
     li.appendChild(body);
