@@ -21,12 +21,13 @@ const env = {
   ...given,
   PORT: String(PORT),
   RTMP_PORT: String(RTMP_PORT),
+  PUBLIC_BASE_URL: given.PUBLIC_BASE_URL ?? BASE,
   ADMIN_TOKEN,
   // The local sink is on 127.0.0.1: allowed for this trial only.
   EGRESS_ALLOW_PRIVATE_NETWORKS: 'true',
   OPS_USER: 'ops',
   OPS_PASSWORD: 'demo-ops-password',
-  LOG_LEVEL: 'warn',
+  LOG_LEVEL: given.LOG_LEVEL ?? 'info',
 };
 
 async function api<T>(method: string, path: string, token: string, body?: unknown): Promise<T> {
