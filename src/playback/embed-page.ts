@@ -130,6 +130,7 @@ export const EMBED_CSS = `
   --muted:#a7b0bf; --accent:#e11d48; --on-accent:#fff; --ok:#34d399; --radius:14px;
   font-family: Inter, system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; }
 * { box-sizing: border-box; }
+[hidden] { display:none !important; }
 html, body { margin:0; min-height:100%; background:var(--bg); color:var(--text); }
 .icon { width:20px; height:20px; display:block; flex:none; }
 .cb { display:grid; grid-template-columns:minmax(0, 1fr) minmax(280px, 360px); gap:16px;
@@ -153,7 +154,6 @@ button { font:inherit; color:inherit; }
   cursor:pointer; }
 .bigplay { position:absolute; inset:0; display:flex; align-items:center; justify-content:center;
   background:rgba(0,0,0,.35); }
-.bigplay[hidden], .controls[hidden], .overlay[hidden] { display:none; }
 .round { width:72px; height:72px; border-radius:50%; border:0; background:var(--accent);
   color:var(--on-accent); display:flex; align-items:center; justify-content:center; cursor:pointer; }
 .round .icon { width:34px; height:34px; }

@@ -118,6 +118,8 @@ describe('brand-site player in a browser', () => {
       await w.page.goto(embedUrl);
       await w.page.waitForSelector('main[data-status="offline"]');
       expect(await w.page.textContent('#overlay-text')).toContain('offline');
+      expect(await w.page.locator('#badge').isVisible()).toBe(false);
+      expect(await w.page.locator('#controls').isVisible()).toBe(false);
     }
 
     const rtmpPort = f.t.config.rtmp.port;
@@ -228,6 +230,16 @@ describe('brand-site player in a browser', () => {
     await desktop.focus('#stage');
     await desktop.keyboard.press('m');
     expect(await muted()).toBe(!wasMuted);
+    // The unmute prompt shows exactly while muted, and the mute button says what it does.
+    for (const m of [!wasMuted, wasMuted]) {
+      if (m !== (await muted())) await desktop.keyboard.press('m');
+      expect(await muted()).toBe(m);
+      await waitFor(async () => (await desktop.locator('#unmute').isVisible()) === m, {
+        what: `unmute prompt ${m ? 'shown' : 'hidden'}`,
+        timeoutMs: 2000,
+      });
+      expect(await desktop.locator('#mute').getAttribute('aria-label')).toBe(m ? 'Unmute' : 'Mute');
+    }
     await desktop.keyboard.press('k');
     expect(await paused()).toBe(true);
     await desktop.keyboard.press(' ');

@@ -319,6 +319,9 @@ describe('careless input on every operation of the OpenAPI document', () => {
     if (param === 'productId') return ids.product;
     if (param === 'deliveryId') return ids.delivery;
     if (param === 'keyId') return spareKeyId;
+    // The routes that are not JSON (the player, HLS, the store webhook door, OAuth).
+    if (param === 'file') return template.startsWith('/hls/') ? 'index.m3u8' : 'player.js';
+    if (param === 'provider') return 'shopify';
     const resource =
       /^\/v1\/(admin\/partners|channels|sessions|brands|store-connections|products|orders|webhook-endpoints)\/\{id\}/.exec(
         template,
