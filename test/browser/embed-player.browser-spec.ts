@@ -6,7 +6,7 @@ import { CommerceFixture, linkStore, startCommerce, waitForImport } from '../sup
 import { publishTestPattern, Publisher, stopAllMedia } from '../support/media';
 import { ROOT, waitFor } from '../support/processes';
 
-jest.setTimeout(120_000);
+jest.setTimeout(240_000);
 
 const ARTIFACTS = resolve(ROOT, 'test-artifacts');
 

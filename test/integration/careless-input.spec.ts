@@ -285,6 +285,8 @@ describe('careless input on every operation of the OpenAPI document', () => {
         shop: 'another.myshopify.com',
         returnUrl: `${f.baseUrl}/done`,
       },
+      // Unsigned here (401 expected); the signed door is walked below.
+      'POST /webhooks/{provider}': { id: 1, title: 'Shirt' },
       'POST /v1/orders': {
         externalId: 'o-1',
         brandId: f.brandId,
