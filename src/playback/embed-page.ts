@@ -200,7 +200,7 @@ button:focus-visible, .volume:focus-visible, .buy:focus-visible { outline:3px so
 .empty { color:var(--muted); font-size:13px; margin:0; }
 @media (max-width: 820px) {
   .cb { grid-template-columns:1fr; height:auto; min-height:100vh; padding:0 0 16px; gap:12px;
-    align-items:start; }
+    align-items:start; align-content:start; }
   .player { gap:10px; }
   .stage { border-radius:0; max-height:none; }
   .info { padding:0 14px; }

@@ -194,6 +194,7 @@ describe('brand-site player in a browser', () => {
     const pStage = await box(phone, '#stage');
     const pShelf = await box(phone, '.shelf');
     expect(pShelf.y).toBeGreaterThanOrEqual(pStage.y + pStage.height);
+    expect(pShelf.y - (pStage.y + pStage.height)).toBeLessThan(120); // right under it
     expect(pStage.width).toBeGreaterThanOrEqual(380);
     expect(
       Number(await phone.evaluate('document.documentElement.scrollWidth')),
