@@ -73,7 +73,11 @@ export function loggerParams(config: AppConfig): Params {
         ? {
             transport: {
               target: 'pino-pretty',
-              options: { colorize: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname,summary' },
+              options: {
+                colorize: true,
+                translateTime: 'SYS:HH:MM:ss.l',
+                ignore: 'pid,hostname,summary',
+              },
             },
           }
         : {}),
