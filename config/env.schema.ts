@@ -69,6 +69,8 @@ export interface AppConfig {
   /** Caps per partner (409 LIMIT_REACHED). */
   limits: { destinationsPerChannel: number; transcodesPerPartner: number };
   logLevel: string;
+  /** `auto`: pretty when stdout is a terminal, JSON lines otherwise. */
+  logFormat: 'auto' | 'pretty' | 'json';
 }
 
 export class ConfigValidationError extends Error {
@@ -224,6 +226,10 @@ export function loadConfig(env: Env): AppConfig {
     problems.push('OPS_USER and OPS_PASSWORD must be set together');
   }
 
+  const logFormat = str('LOG_FORMAT', 'auto');
+  if (!['auto', 'pretty', 'json'].includes(logFormat)) {
+    problems.push(`LOG_FORMAT must be auto, pretty or json (got "${logFormat}")`);
+  }
   const logLevel = str('LOG_LEVEL', 'info');
   if (!LOG_LEVELS.includes(logLevel)) {
     problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')} (got "${logLevel}")`);
@@ -343,6 +349,7 @@ export function loadConfig(env: Env): AppConfig {
       transcodesPerPartner: int('MAX_TRANSCODES_PER_PARTNER', 8, 0, 10_000),
     },
     logLevel,
+    logFormat: logFormat as AppConfig['logFormat'],
   };
   // Production refuses what only suits a development machine (never echoing a value).
   if (config.nodeEnv === 'production') {

@@ -1,16 +1,18 @@
 import 'reflect-metadata';
+import type { LoggerService } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { NestExpressApplication } from '@nestjs/platform-express';
-import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { SwaggerModule } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
 import type { AppConfig } from '../config/env.schema';
 import { AppModule } from './app.module';
 import { bodyParserErrorTranslator, HttpExceptionFilter } from './common/http-exception.filter';
 import { MAX_BODY_BYTES } from './common/http-limits';
-import { requestIdMiddleware } from './common/logging';
+import { buildOpenApiDocument } from './common/openapi';
+import { QUIET_NEST_CONTEXTS, requestIdMiddleware } from './common/logging';
 import { storableTextMiddleware } from './common/storable-text';
 import { createValidationPipe } from './common/validation';
-import { prepareDatabase } from './database/prepare-database';
+import { type DatabasePreparation, prepareDatabase } from './database/prepare-database';
 import { MetricsService } from './ops/metrics.service';
 
 /**
@@ -18,11 +20,18 @@ import { MetricsService } from './ops/metrics.service';
  * migrations (under a lock), then wires Nest. Used by main.ts and by the tests.
  */
 export async function createApp(config: AppConfig): Promise<NestExpressApplication> {
-  await prepareDatabase(config);
+  return (await createAppWithReport(config)).app;
+}
+
+/** createApp, with what it did to the database (main.ts's start-up summary says it). */
+export async function createAppWithReport(
+  config: AppConfig,
+): Promise<{ app: NestExpressApplication; database: DatabasePreparation }> {
+  const database = await prepareDatabase(config);
   const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config), {
     bufferLogs: true,
   });
-  app.useLogger(app.get(Logger));
+  app.useLogger(quietStartLogger(app.get(Logger)));
   // Order matters: request id and metrics first (they see every response), then parsers,
   // then the translation of their errors, then text Postgres could not store (any route).
   app.use(requestIdMiddleware);
@@ -39,20 +48,21 @@ export async function createApp(config: AppConfig): Promise<NestExpressApplicati
   app.useGlobalFilters(new HttpExceptionFilter());
 
   if (config.roles.has('api')) {
-    const doc = SwaggerModule.createDocument(
-      app,
-      new DocumentBuilder()
-        .setTitle('Castbridge API')
-        .setDescription('Simulcast and commerce-sync broker for live shopping (API.md v1)')
-        .setVersion('1')
-        .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'ADMIN_TOKEN' }, 'admin')
-        .addBearerAuth(
-          { type: 'http', scheme: 'bearer', description: 'partner API key' },
-          'partner',
-        )
-        .build(),
-    );
+    const doc = buildOpenApiDocument(app);
     SwaggerModule.setup('docs', app, doc, { jsonDocumentUrl: 'docs-json' });
   }
-  return app;
+  return { app, database };
+}
+
+/** The app's logger, with Nest's per-route and per-module start-up lines at debug. */
+function quietStartLogger(pino: Logger): LoggerService {
+  const quiet = (optional: unknown[]) => QUIET_NEST_CONTEXTS.has(String(optional.at(-1)));
+  return {
+    log: (m: unknown, ...o: unknown[]) => (quiet(o) ? pino.debug(m, ...o) : pino.log(m, ...o)),
+    error: (m: unknown, ...o: unknown[]) => pino.error(m, ...o),
+    warn: (m: unknown, ...o: unknown[]) => pino.warn(m, ...o),
+    debug: (m: unknown, ...o: unknown[]) => pino.debug(m, ...o),
+    verbose: (m: unknown, ...o: unknown[]) => pino.verbose(m, ...o),
+    fatal: (m: unknown, ...o: unknown[]) => pino.fatal(m, ...o),
+  };
 }

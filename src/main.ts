@@ -3,7 +3,9 @@ tuneHeap();
 import { INestApplication, Logger } from '@nestjs/common';
 import { redactText } from './common/redact';
 import { ConfigValidationError, loadConfigFromProcess, type AppConfig } from '../config/env.schema';
-import { createApp } from './bootstrap';
+import { createAppWithReport } from './bootstrap';
+import { probeFfmpeg } from './ops/ffmpeg-probe';
+import { findOnPath, startupSummary } from './ops/startup-summary';
 
 /** Time a graceful stop may take before the process exits anyway. */
 const SHUTDOWN_DEADLINE_MS = 30_000;
@@ -71,7 +73,7 @@ async function main(): Promise<void> {
   }
   const logger = new Logger('Castbridge');
   installCrashHandler(logger);
-  const app = await createApp(config);
+  const { app, database } = await createAppWithReport(config);
   // (With NODE_ENV=production the configuration refuses the development key.)
   if (config.encryptionKeysAreDevelopmentDefault) {
     logger.warn(
@@ -80,10 +82,16 @@ async function main(): Promise<void> {
   }
   installShutdown(app, logger);
   await app.listen(config.port, config.host);
-  logger.log(
-    `Castbridge up: roles=${[...config.roles].join(',')} http=${config.host}:${config.port} ` +
-      `public=${config.publicBaseUrl}`,
-  );
+  const ffmpegPath = findOnPath(config.ffmpegPath, config.ffmpegEnv.PATH);
+  const version = ffmpegPath ? await probeFfmpeg(ffmpegPath).catch(() => null) : null;
+  const summary = startupSummary({
+    config,
+    database,
+    rtmpPort: config.roles.has('ingest') ? config.rtmp.port : null,
+    ffmpeg: { path: ffmpegPath, version },
+    dashboard: config.roles.has('api') && config.ops !== null,
+  });
+  logger.log({ summary: summary.fields, msg: summary.text });
 }
 
 main().catch((err: Error) => {

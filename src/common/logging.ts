@@ -52,10 +52,40 @@ export const REDACTED_PATHS = [
   '*.billingAddress',
 ];
 
+/** Whether log lines are for a person (pino-pretty) or for a collector (JSON lines). */
+export function prettyLogs(format: AppConfig['logFormat'], stdoutIsTty: boolean): boolean {
+  return format === 'pretty' || (format === 'auto' && stdoutIsTty);
+}
+
+/**
+ * Nest's own start-up lines (one per route, module and provider: ~110 of them) go to
+ * debug; main.ts logs one summary instead.
+ */
+export const QUIET_NEST_CONTEXTS = new Set([
+  'RouterExplorer',
+  'RoutesResolver',
+  'InstanceLoader',
+  'NestFactory',
+  'NestApplication',
+]);
+
 export function loggerParams(config: AppConfig): Params {
+  const pretty = prettyLogs(config.logFormat, process.stdout.isTTY === true);
   return {
     pinoHttp: {
       level: config.logLevel,
+      ...(pretty
+        ? {
+            transport: {
+              target: 'pino-pretty',
+              options: {
+                colorize: true,
+                translateTime: 'SYS:HH:MM:ss.l',
+                ignore: 'pid,hostname,summary',
+              },
+            },
+          }
+        : {}),
       genReqId: (req, res) => requestId(req as WithId, res),
       redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
       serializers: {

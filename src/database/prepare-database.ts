@@ -11,8 +11,8 @@ function databaseName(url: string): string {
   return decodeURIComponent(new URL(url).pathname.replace(/^\//, ''));
 }
 
-/** Creates the database named in DATABASE_URL when it does not exist yet. */
-export async function ensureDatabaseExists(databaseUrl: string): Promise<void> {
+/** Creates the database named in DATABASE_URL when it does not exist yet; true if it did. */
+export async function ensureDatabaseExists(databaseUrl: string): Promise<boolean> {
   const name = databaseName(databaseUrl);
   const adminUrl = new URL(databaseUrl);
   adminUrl.pathname = '/postgres';
@@ -23,12 +23,14 @@ export async function ensureDatabaseExists(databaseUrl: string): Promise<void> {
     if (found.rowCount === 0) {
       try {
         await client.query(`CREATE DATABASE "${name.replace(/"/g, '""')}"`);
+        return true;
       } catch (err) {
         // Another process may have created it at the same moment.
         const code = (err as { code?: string }).code;
         if (code !== '42P04' && code !== '23505') throw err;
       }
     }
+    return false;
   } finally {
     await client.end();
   }
@@ -56,9 +58,18 @@ export async function runMigrations(databaseUrl: string): Promise<string[]> {
   }
 }
 
-export async function prepareDatabase(config: AppConfig): Promise<void> {
-  await ensureDatabaseExists(config.databaseUrl);
+/** What start-up did to the database (for its summary). */
+export interface DatabasePreparation {
+  name: string;
+  created: boolean;
+  /** The migrations this start applied; null when MIGRATIONS_RUN=false. */
+  migrations: string[] | null;
+}
+
+export async function prepareDatabase(config: AppConfig): Promise<DatabasePreparation> {
+  const created = await ensureDatabaseExists(config.databaseUrl);
   // A migration that seals data kept in clear before uses the keys of this configuration.
   setMigrationKeys(config.encryptionKeys);
-  if (config.migrationsRun) await runMigrations(config.databaseUrl);
+  const migrations = config.migrationsRun ? await runMigrations(config.databaseUrl) : null;
+  return { name: databaseName(config.databaseUrl), created, migrations };
 }

@@ -1,8 +1,9 @@
 import { Controller, Get, UseGuards } from '@nestjs/common';
-import { ApiBearerAuth, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { PartnerAuthGuard } from '../partners/auth.guards';
 import { DestinationPresetDto, DestinationPresetListDto } from './destination.dto';
 import { PRESET_IDS, PRESETS, PresetConstraints } from './destination-presets';
+import { ApiDoc } from '../common/api-docs';
 
 export function presetView(p: PresetConstraints): DestinationPresetDto {
   return {
@@ -27,7 +28,12 @@ export function presetView(p: PresetConstraints): DestinationPresetDto {
 @Controller('v1/destination-presets')
 export class DestinationPresetsController {
   @Get()
-  @ApiOkResponse({ type: DestinationPresetListDto })
+  @ApiDoc({
+    summary: 'List the platform presets',
+    description:
+      'The constraints each platform puts on what it receives (resolution, aspect, fps, key-frame interval, bitrate, audio). A destination with a `preset` is checked against them before and while it is live; mismatches show as relay `warnings` and `destination.warning` events.',
+    type: DestinationPresetListDto,
+  })
   list(): DestinationPresetListDto {
     return { data: PRESET_IDS.map((id) => presetView(PRESETS[id])) };
   }

@@ -69,12 +69,15 @@ export class CreateDestinationDto {
   @Matches(STREAM_KEY_RE, { message: 'streamKey must be printable ASCII without spaces' })
   streamKey?: string;
 
-  @ApiPropertyOptional({ default: true })
+  // Defaults in words: a `default` makes generated clients require the field (openapi-typescript).
+  @ApiPropertyOptional({
+    description: 'Whether it is carried when the channel is live (default true)',
+  })
   @IsOptional()
   @IsBoolean()
   enabled?: boolean;
 
-  @ApiPropertyOptional({ enum: PRESET_IDS, default: 'custom', description: PRESET_DESCRIPTION })
+  @ApiPropertyOptional({ enum: PRESET_IDS, description: `${PRESET_DESCRIPTION}. Default "custom"` })
   @IsOptional()
   @IsIn(PRESET_IDS)
   preset?: PresetId;

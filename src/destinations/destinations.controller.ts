@@ -21,6 +21,7 @@ import {
 } from './destination.dto';
 import { Destination } from './destination.entity';
 import { DestinationsService } from './destinations.service';
+import { ApiDoc } from '../common/api-docs';
 
 @ApiTags('destinations')
 @ApiBearerAuth('partner')
@@ -33,6 +34,32 @@ export class DestinationsController {
   ) {}
 
   @Post()
+  @ApiDoc({
+    summary: 'Add a destination to a channel',
+    description:
+      'Where the channel\'s stream is carried. By `kind`:\n\n- `social_platform`, `partner_shop`: `url` is required (`rtmp://` or `rtmps://`), `streamKey` optional (appended as the last path segment, as platforms expect). `preset` (youtube, facebook, instagram, tiktok, twitch, linkedin) checks the stream against that platform; `profile` is `"passthrough"` (default), `"auto"` or a transcode profile.\n- `brand_site`: no `url` or `streamKey`; the answer carries `playback.hlsUrl` and `playback.embedUrl` (the shoppable player to put in an iframe).\n\nDestinations on private or loopback addresses are refused unless `EGRESS_ALLOW_PRIVATE_NETWORKS=true`. Added while the channel is live, an enabled destination starts within 3 s; its relay state is in `GET /v1/sessions/{id}` \u2192 `destinations[]`.',
+    status: 201,
+    type: DestinationDto,
+    errors: [400, 404, 409],
+    example: {
+      id: '3b0d6f4e-1c2a-4e5f-8a9b-0c1d2e3f4a5b',
+      channelId: '8d1c2e5a-3f4b-4a6e-9c7d-2b1a0f9e8d7c',
+      name: 'Brand site',
+      kind: 'brand_site',
+      url: null,
+      streamKeyHint: null,
+      enabled: true,
+      preset: 'custom',
+      profile: 'passthrough',
+      playback: {
+        hlsUrl: 'http://localhost:3000/hls/3b0d6f4e-1c2a-4e5f-8a9b-0c1d2e3f4a5b/index.m3u8',
+        embedUrl: 'http://localhost:3000/embed/3b0d6f4e-1c2a-4e5f-8a9b-0c1d2e3f4a5b',
+      },
+      state: 'idle',
+      createdAt: '2026-12-02T10:00:00.000Z',
+      updatedAt: '2026-12-02T10:00:00.000Z',
+    },
+  })
   async create(
     @CurrentPartner() partnerId: string,
     @Param('channelId') channelId: string,
@@ -44,6 +71,13 @@ export class DestinationsController {
   }
 
   @Get()
+  @ApiDoc({
+    summary: "List a channel's destinations",
+    description:
+      'Every destination of the channel with its `state` in the current session (`idle` when the channel is not live). Stream keys are never shown, only `streamKeyHint`.',
+    type: DestinationListDto,
+    errors: [404],
+  })
   async list(
     @CurrentPartner() partnerId: string,
     @Param('channelId') channelId: string,
@@ -52,6 +86,13 @@ export class DestinationsController {
   }
 
   @Get(':destinationId')
+  @ApiDoc({
+    summary: 'Get a destination',
+    description:
+      "`state` is the destination's relay state in the channel's current session, `idle` when not live. The relay's figures (bytes, bitrate, attempts, warnings) are in `GET /v1/sessions/{id}` \u2192 `destinations[]`.",
+    type: DestinationDto,
+    errors: [404],
+  })
   async get(
     @CurrentPartner() partnerId: string,
     @Param('channelId') channelId: string,
@@ -61,6 +102,13 @@ export class DestinationsController {
   }
 
   @Patch(':destinationId')
+  @ApiDoc({
+    summary: 'Change a destination',
+    description:
+      'Any of `name`, `url`, `streamKey` (`null` removes it), `enabled`, `preset`, `profile`. While live, a change of url/key/profile restarts this destination only; disabling stops it; enabling starts it (within 3 s).',
+    type: DestinationDto,
+    errors: [400, 404, 409],
+  })
   async update(
     @CurrentPartner() partnerId: string,
     @Param('channelId') channelId: string,
@@ -74,6 +122,12 @@ export class DestinationsController {
 
   @Delete(':destinationId')
   @HttpCode(204)
+  @ApiDoc({
+    summary: 'Delete a destination',
+    description: 'While live its relay stops (state `stopped`).',
+    status: 204,
+    errors: [404],
+  })
   async remove(
     @CurrentPartner() partnerId: string,
     @Param('channelId') channelId: string,

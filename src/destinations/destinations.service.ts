@@ -219,7 +219,7 @@ export class DestinationsService {
       if (n >= destinationsPerChannel) {
         throw AppError.limitReached(
           'destinationsPerChannel',
-          `a channel may have at most ${destinationsPerChannel} destinations`,
+          `a channel may have at most ${destinationsPerChannel} destinations (MAX_DESTINATIONS_PER_CHANNEL on this server)`,
         );
       }
     }
@@ -234,7 +234,7 @@ export class DestinationsService {
       if (n >= transcodesPerPartner) {
         throw AppError.limitReached(
           'transcodesPerPartner',
-          `a partner may have at most ${transcodesPerPartner} enabled transcoded destinations`,
+          `a partner may have at most ${transcodesPerPartner} enabled transcoded destinations (MAX_TRANSCODES_PER_PARTNER on this server)`,
         );
       }
     }

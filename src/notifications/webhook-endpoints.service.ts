@@ -41,11 +41,22 @@ export class WebhookEndpointsService {
     return this.config.egressAllowPrivateNetworks ? ['https', 'http'] : ['https'];
   }
 
+  /** The endpoint's URL check; a refused plain http names the setting that allows it. */
+  private async assertUrl(url: string): Promise<void> {
+    if (!this.config.egressAllowPrivateNetworks && /^http:/i.test(url)) {
+      throw AppError.validation(
+        'url',
+        'scheme must be https (plain http only with EGRESS_ALLOW_PRIVATE_NETWORKS=true, for development)',
+      );
+    }
+    await assertUrlAllowed('url', url, this.schemes, this.policy);
+  }
+
   async create(
     partnerId: string,
     dto: CreateWebhookEndpointDto,
   ): Promise<{ endpoint: WebhookEndpoint; secret: string }> {
-    await assertUrlAllowed('url', dto.url, this.schemes, this.policy);
+    await this.assertUrl(dto.url);
     const id = randomUUID();
     const secret = newWebhookSecret();
     const sealed = this.box.seal(secret, aad(id));
@@ -86,7 +97,7 @@ export class WebhookEndpointsService {
   ): Promise<WebhookEndpoint> {
     const e = await this.get(partnerId, id);
     if (dto.url !== undefined) {
-      await assertUrlAllowed('url', dto.url, this.schemes, this.policy);
+      await this.assertUrl(dto.url);
       e.url = dto.url;
     }
     if (dto.events !== undefined) e.events = normalizeEvents(dto.events);

@@ -1,7 +1,8 @@
 import { Controller, Get, Header, Res } from '@nestjs/common';
-import { ApiOkResponse, ApiProduces, ApiTags } from '@nestjs/swagger';
+import { ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { MetricsService } from './metrics.service';
+import { ApiDoc } from '../common/api-docs';
 
 /**
  * GET /metrics, Prometheus text. Served by every role, like the probes. API.md puts no
@@ -14,8 +15,14 @@ export class MetricsController {
   constructor(private readonly metrics: MetricsService) {}
 
   @Get()
-  @ApiProduces('text/plain')
-  @ApiOkResponse({ description: 'Prometheus text exposition (version 0.0.4)' })
+  @ApiDoc({
+    summary: 'Prometheus metrics',
+    description:
+      'Prometheus text exposition (version 0.0.4): HTTP, relays, queues, webhooks, ingest. No auth: keep it off the public edge.',
+    auth: 'none',
+
+    produces: { mediaType: 'text/plain', schema: { type: 'string' } },
+  })
   @Header('cache-control', 'no-store')
   async scrape(@Res() res: Response): Promise<void> {
     const { contentType, body } = await this.metrics.scrape();

@@ -1,9 +1,17 @@
-import { Controller, Get, OnModuleDestroy, Param, Res } from '@nestjs/common';
-import { ApiExcludeController } from '@nestjs/swagger';
+import { Controller, Get, OnModuleDestroy, Param, Query, Res } from '@nestjs/common';
+import { ApiParam, ApiQuery, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { readFileSync } from 'node:fs';
 import { AppError } from '../common/errors';
-import { EMBED_CSS, EMBED_JS, embedHtml } from './embed-page';
+import { ApiDoc } from '../common/api-docs';
+import {
+  EMBED_CSS,
+  EMBED_FAVICON,
+  EMBED_ICONS,
+  EMBED_JS,
+  embedHtml,
+  parseEmbedOptions,
+} from './embed-page';
 import { EmbedStateService } from './embed-state.service';
 import { EMBED_HEARTBEAT_MS } from './embed-timing';
 
@@ -14,22 +22,40 @@ function hlsLibrary(): Buffer {
   return hlsJs;
 }
 
-/** Brands frame this page on their own sites; it runs only our scripts. */
-const PAGE_CSP = [
+/**
+ * Brands frame this page on their own sites; it runs only our scripts. hls.js starts its
+ * transmuxing worker from a blob: URL (`worker-src blob:`) and feeds the video element
+ * through MediaSource (`media-src blob:`); product images come from the store's CDN.
+ */
+export const PAGE_CSP = [
   "default-src 'self'",
   "script-src 'self'",
+  'worker-src blob:',
   "style-src 'self'",
   "img-src 'self' https: data:",
   "media-src 'self' blob:",
   "connect-src 'self'",
+  "object-src 'none'",
+  "base-uri 'none'",
+  "form-action 'none'",
   'frame-ancestors *',
 ].join('; ');
+
+const ASSETS: Record<string, [string, () => string | Buffer]> = {
+  'player.js': ['text/javascript; charset=utf-8', () => EMBED_JS],
+  'player.css': ['text/css; charset=utf-8', () => EMBED_CSS],
+  'icons.svg': ['image/svg+xml', () => EMBED_ICONS],
+  'favicon.svg': ['image/svg+xml', () => EMBED_FAVICON],
+  'hls.min.js': ['text/javascript; charset=utf-8', hlsLibrary],
+};
+
+const HTML = { mediaType: 'text/html', schema: { type: 'string' as const } };
 
 /**
  * `/embed/<destinationId>`: the shoppable brand-site player (API.md "Media endpoints"),
  * with its assets and a server-sent event stream of what it shows.
  */
-@ApiExcludeController()
+@ApiTags('player')
 @Controller('embed')
 export class EmbedController implements OnModuleDestroy {
   /**
@@ -47,30 +73,72 @@ export class EmbedController implements OnModuleDestroy {
   }
 
   @Get('assets/:file')
+  @ApiDoc({
+    summary: "The player's assets",
+    description:
+      'The script, stylesheet, SVG icons and hls.js the player page loads (from this origin: no CDN).',
+    auth: 'none',
+    errors: [404],
+    produces: { mediaType: 'text/javascript', schema: { type: 'string' } },
+  })
+  @ApiParam({
+    name: 'file',
+    enum: Object.keys(ASSETS),
+  })
   asset(@Param('file') file: string, @Res() res: Response): void {
-    const assets: Record<string, [string, string | Buffer]> = {
-      'player.js': ['text/javascript; charset=utf-8', EMBED_JS],
-      'player.css': ['text/css; charset=utf-8', EMBED_CSS],
-      'hls.min.js': ['text/javascript; charset=utf-8', hlsLibrary()],
-    };
-    const a = assets[file];
+    const a = Object.hasOwn(ASSETS, file) ? ASSETS[file] : undefined;
     if (!a) throw AppError.notFound('asset');
     res.setHeader('content-type', a[0]);
     res.setHeader('cache-control', 'public, max-age=300');
-    res.send(a[1]);
+    res.send(a[1]());
   }
 
   @Get(':destinationId')
-  async page(@Param('destinationId') id: string, @Res() res: Response): Promise<void> {
+  @ApiDoc({
+    summary: 'The shoppable player page',
+    description:
+      'An HTML page for a `brand_site` destination (`playback.embedUrl`), to put in an iframe: `<iframe src="…/embed/<id>" allow="autoplay; fullscreen" allowfullscreen>`. It plays the live HLS rendition (hls.js) with play/pause, volume, mute and full screen (keys: space or k, m, f), and shows the pinned products with image, price, stock and a buy link, updating live. Offline before and after the show. Query: `muted=1` starts muted, `autoplay=0` waits for the viewer to press play, `color=rrggbb` sets the theme colour. Public; a strict CSP (scripts from this origin only).',
+    auth: 'none',
+    errors: [400, 404],
+    produces: HTML,
+  })
+  @ApiQuery({ name: 'muted', required: false, enum: ['0', '1'], description: '1: start muted' })
+  @ApiQuery({
+    name: 'autoplay',
+    required: false,
+    enum: ['0', '1'],
+    description: '0: wait for play',
+  })
+  @ApiQuery({
+    name: 'color',
+    required: false,
+    schema: { type: 'string', pattern: '^#?[0-9a-fA-F]{6}$' },
+    description: 'theme colour, 6 hex digits (e11d48)',
+  })
+  async page(
+    @Param('destinationId') id: string,
+    @Query() query: Record<string, unknown>,
+    @Res() res: Response,
+  ): Promise<void> {
+    const parsed = parseEmbedOptions(query);
+    if (!parsed.ok) throw AppError.validation(parsed.field, parsed.message);
     const state = await this.states.state(id);
     if (!state) throw AppError.notFound('player');
     res.setHeader('content-type', 'text/html; charset=utf-8');
     res.setHeader('content-security-policy', PAGE_CSP);
     res.setHeader('cache-control', 'no-cache');
-    res.send(embedHtml(id, state.title));
+    res.send(embedHtml(id, state.title, parsed.options));
   }
 
   @Get(':destinationId/events')
+  @ApiDoc({
+    summary: "The player's live state (server-sent events)",
+    description:
+      'A `text/event-stream` of `state` events, each `{status: "live" | "starting" | "offline", title, hlsUrl, products: [{id, title, imageUrl, price, currency, stock, available, buyUrl}]}`, sent at once and then whenever it changes (pins, prices, stock); a comment every 15 s keeps it open.',
+    auth: 'none',
+    errors: [404],
+    produces: { mediaType: 'text/event-stream', schema: { type: 'string' } },
+  })
   async events(@Param('destinationId') id: string, @Res() res: Response): Promise<void> {
     // Registered before any await: a client that leaves while the state is read must not
     // leave a heartbeat, a listener or a poller behind.

@@ -17,9 +17,16 @@ export function feedFfmpeg(
   name: string,
   pullFrom: string | null,
   command: FfmpegCommand,
-): { proc: FfmpegProcess; overflowed: () => boolean; close(): void } {
+): {
+  proc: FfmpegProcess;
+  overflowed: () => boolean;
+  /** Audio and video payload bytes handed to ffmpeg so far. */
+  mediaBytes: () => number;
+  close(): void;
+} {
   const proc = runner.start(command);
   let overflow = false;
+  let mediaBytes = 0;
   proc.stdin.write(FLV_FILE_HEADER);
   const sub = media.subscribe(name, pullFrom, {
     deliver: (m) => {
@@ -30,9 +37,15 @@ export function feedFfmpeg(
         return;
       }
       writeFlvTag(proc.stdin, m);
+      mediaBytes += m.payload.length;
     },
   });
-  return { proc, overflowed: () => overflow, close: () => sub.close() };
+  return {
+    proc,
+    overflowed: () => overflow,
+    mediaBytes: () => mediaBytes,
+    close: () => sub.close(),
+  };
 }
 
 export function exitText(exit: FfmpegExit): string {

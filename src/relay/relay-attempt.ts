@@ -10,6 +10,7 @@ export const JOB_PROGRESS_MS = 5000;
 export type Outcome =
   | { kind: 'lost' } // another run (or the orchestrator) owns the relay now
   | { kind: 'stop' } // session ended, destination disabled/deleted
+  | { kind: 'ended' } // the session ended and its end stopped this relay already
   | { kind: 'restart' } // destination edited: run it again with the new settings
   | { kind: 'failed'; error: string; wasLive: boolean }
   | { kind: 'aborted' }; // this worker is shutting down: hand the relay over
@@ -26,7 +27,7 @@ export interface AttemptContext {
   /** The relay's rows at the next shared poll (or 'aborted' when the worker stops). */
   pulse(): Promise<RelayPulse | null | 'unavailable' | 'aborted'>;
   /** Is this run still the relay's, and should it run? */
-  verdict(p: RelayPulse): 'ours' | 'lost' | 'stop';
+  verdict(p: RelayPulse): 'ours' | 'lost' | 'stop' | 'ended';
   /** The first media went out: the relay is live (fenced write with its event). */
   wentLive(p: { bitrateKbps: number | null; bytesSent: number }): Promise<void>;
   /** Progress while live, written in batches by the watch. */
@@ -98,6 +99,7 @@ export async function runAttempt(
       const verdict = p ? c.verdict(p) : 'lost';
       if (verdict === 'lost') state.outcome = { kind: 'lost' };
       else if (verdict === 'stop') state.outcome = { kind: 'stop' };
+      else if (verdict === 'ended') state.outcome = { kind: 'ended' };
       else if (p && p.configVersion !== c.configVersion) state.outcome = { kind: 'restart' };
       else if (c.replan) {
         const next = await c.replan();

@@ -1,3 +1,4 @@
+import { Logger } from '@nestjs/common';
 import type { Destination, DestinationProfile } from '../destinations/destination.entity';
 import type { MetricsService } from '../ops/metrics.service';
 import type { Clock } from './clock';
@@ -254,6 +255,31 @@ describe('RelaySupervisor', () => {
     expect(t.transports.opened.length).toBeGreaterThan(10);
     expect(t.transports.opened.length).toBeLessThan(60);
     expect(t.store.relay.attempts).toBe(t.transports.opened.length);
+  });
+
+  it("a session's end that stopped the relay itself is an end, not a lost relay: logged as such, output released", async () => {
+    const t = setup({
+      onLook: (n) => {
+        if (n === 3) {
+          // What SessionsService.end does in one transaction: the session and every relay.
+          t.store.session.status = 'ended';
+          t.store.relay.state = 'stopped';
+        }
+      },
+    });
+    const logged = jest.spyOn(Logger.prototype, 'log').mockImplementation(() => undefined);
+    try {
+      t.transports.onOpen = (tr) => tr.emit({ mark: 1, bytes: 500 });
+      const result = await t.run();
+      expect(result).toBe('stopped');
+      expect(t.store.writesByRun).toBe(1); // live; the end wrote `stopped`, not this run
+      expect(t.transports.released).toEqual(['d1']);
+      const lines = logged.mock.calls.map((c) => String(c[0]));
+      expect(lines).toContain('relay r1: session ended: relay stopped');
+      expect(lines.filter((l) => l.includes('lost'))).toEqual([]);
+    } finally {
+      logged.mockRestore();
+    }
   });
 
   it('never writes again once another run (or the orchestrator) took the relay', async () => {

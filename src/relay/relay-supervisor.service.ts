@@ -131,6 +131,10 @@ export class RelaySupervisor {
           signal,
         );
         if (waited === 'lost') return 'lost';
+        if (waited === 'ended') {
+          await this.transports.release(relay.destinationId);
+          return 'stopped';
+        }
         if (waited === 'aborted') return relay.state;
         if (waited === 'stop') return this.finish(relay, fence, 'stopped');
       }
@@ -139,15 +143,22 @@ export class RelaySupervisor {
       bytesBase = attempt.bytesSent;
       const outcome = attempt.outcome;
       const ended =
-        outcome.kind === 'stop'
-          ? 'attempt ended (the session ended or the destination was turned off)'
-          : `attempt ended (${outcome.kind}${outcome.kind === 'failed' ? `: ${outcome.error}` : ''})`;
+        outcome.kind === 'ended'
+          ? 'session ended: relay stopped'
+          : outcome.kind === 'stop'
+            ? 'attempt ended (the session ended or the destination was turned off)'
+            : `attempt ended (${outcome.kind}${outcome.kind === 'failed' ? `: ${outcome.error}` : ''})`;
       this.log.log(`relay ${relayId}: ${ended}`);
       // The error texts are scrubbed of the push URL already.
       await hooks
         .log(`${new Date(this.clock.now()).toISOString()} ${ended}`)
         .catch(() => undefined);
       if (outcome.kind === 'lost') return 'lost';
+      if (outcome.kind === 'ended') {
+        // The session's end wrote `stopped` (with its event) for every relay: nothing to write.
+        await this.transports.release(relay.destinationId);
+        return 'stopped';
+      }
       if (outcome.kind === 'aborted') return 'live';
       if (outcome.kind === 'stop') return this.finish(relay, fence, 'stopped');
       if (outcome.kind === 'restart') continue;
@@ -196,7 +207,7 @@ export class RelaySupervisor {
     fence: RelayFence,
     snap: RelaySnapshot,
     signal: AbortSignal,
-  ): Promise<'ready' | 'lost' | 'stop' | 'aborted'> {
+  ): Promise<'ready' | 'lost' | 'stop' | 'ended' | 'aborted'> {
     const version = snap.destination?.configVersion;
     while (this.clock.now() < at) {
       if (signal.aborted) return 'aborted';
@@ -304,7 +315,15 @@ function shouldRun(s: RelaySnapshot): boolean {
   return !!s.session && s.session.status === 'live' && !!s.destination && s.destination.enabled;
 }
 
-function verdictOf(p: RelayPulse | null, fence: RelayFence): 'ours' | 'lost' | 'stop' {
+/**
+ * What the relay's rows say to its run: go on (`ours`), stop it (`stop`), the session's end
+ * stopped it already (`ended`: the same generation, `stopped`, the session no longer live),
+ * or another run holds it now (`lost`).
+ */
+function verdictOf(p: RelayPulse | null, fence: RelayFence): 'ours' | 'lost' | 'stop' | 'ended' {
+  if (p && p.generation === fence.generation && p.state === 'stopped' && !p.sessionLive) {
+    return 'ended';
+  }
   if (!p || !owns(p, fence)) return 'lost';
   return p.sessionLive && p.destinationEnabled === true ? 'ours' : 'stop';
 }

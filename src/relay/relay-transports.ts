@@ -37,6 +37,29 @@ export function pullFrom(media: MediaService, stream: StreamRef): string | null 
   return media.hasLocal(stream.streamName) ? null : stream.ingestNode;
 }
 
+export interface PackagerSample {
+  outTimeMs: number;
+  bytes: number;
+}
+
+/**
+ * A packaging ffmpeg's progress. Its HLS muxer writes files, so ffmpeg reports neither a
+ * size nor a bitrate (`N/A`): the bytes are then the media packaged for viewers (what was
+ * fed), and the bitrate is theirs over the output clock since the last sample.
+ */
+export function packagerProgress(
+  p: { totalSize: number; outTimeMs: number; bitrateKbps: number | null },
+  fedBytes: number,
+  last: PackagerSample,
+): { progress: TransportProgress; sample: PackagerSample } {
+  const bytes = p.totalSize > 0 ? p.totalSize : fedBytes;
+  const dt = p.outTimeMs - last.outTimeMs;
+  const measured = dt > 0 ? Math.round(((bytes - last.bytes) * 8) / dt) : null;
+  const bitrateKbps = p.bitrateKbps ?? measured;
+  const sample = dt > 0 ? { outTimeMs: p.outTimeMs, bytes } : last;
+  return { progress: { bytes, mark: p.outTimeMs, bitrateKbps }, sample };
+}
+
 /**
  * Packages (the brand-site HLS rendition) with ffmpeg, fed FLV over stdin from the
  * in-process stream: the ingest itself, or — when the rendition is transcoded — the
@@ -63,13 +86,16 @@ export function ffmpegTransport(
     await lease?.release();
     return stopped ? null : error;
   });
+  let last: PackagerSample = { outTimeMs: 0, bytes: 0 };
   return {
     kind: 'ffmpeg',
     exited,
     onProgress: (listener) =>
-      fed.proc.onProgress((p) =>
-        listener({ bytes: p.totalSize, mark: p.outTimeMs, bitrateKbps: p.bitrateKbps }),
-      ),
+      fed.proc.onProgress((p) => {
+        const r = packagerProgress(p, fed.mediaBytes(), last);
+        last = r.sample;
+        listener(r.progress);
+      }),
     stop: async () => {
       stopped = true;
       await fed.proc.stop();

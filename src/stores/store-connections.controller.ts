@@ -9,6 +9,7 @@ import {
 } from './store-connection.dto';
 import { StoreConnectionsService } from './store-connections.service';
 import { StoreOAuthService } from './store-oauth.service';
+import { ApiDoc } from '../common/api-docs';
 
 @ApiTags('stores')
 @ApiBearerAuth('partner')
@@ -21,6 +22,14 @@ export class StoreConnectionsController {
   ) {}
 
   @Post('brands/:id/store-connections')
+  @ApiDoc({
+    summary: "Start linking a brand's store",
+    description:
+      "Answers `authorizeUrl`: send the brand there to approve the app in its store. The store redirects to `/oauth/{provider}/callback`; Castbridge checks it, stores the token encrypted, registers the store's webhooks, starts the catalog import and redirects to `returnUrl?connection=<id>&status=linked` (or `status=failed&error=<code>`). `returnUrl` must be on an allowed origin (`PATCH /v1/partner`) or on `PUBLIC_BASE_URL`.",
+    status: 201,
+    type: StoreConnectionCreatedDto,
+    errors: [400, 404, 409],
+  })
   async create(
     @CurrentPartner() partnerId: string,
     @Param('id') brandId: string,
@@ -31,6 +40,12 @@ export class StoreConnectionsController {
   }
 
   @Get('brands/:id/store-connections')
+  @ApiDoc({
+    summary: "List a brand's store connections",
+    description: 'With their link status and catalog sync progress.',
+    type: StoreConnectionListDto,
+    errors: [404],
+  })
   async list(
     @CurrentPartner() partnerId: string,
     @Param('id') brandId: string,
@@ -40,6 +55,13 @@ export class StoreConnectionsController {
   }
 
   @Get('store-connections/:id')
+  @ApiDoc({
+    summary: 'Get a store connection',
+    description:
+      "`status`: `pending` (waiting for the brand's approval), `linked`, `needs_relink` (the store refused our token: link again), `revoked`. `sync`: the import or reconciliation, with `imported` of `total` products.",
+    type: StoreConnectionDto,
+    errors: [404],
+  })
   async get(
     @CurrentPartner() partnerId: string,
     @Param('id') id: string,
@@ -49,12 +71,26 @@ export class StoreConnectionsController {
 
   @Post('store-connections/:id/sync')
   @HttpCode(202)
+  @ApiDoc({
+    summary: 'Reconcile the catalog now',
+    description:
+      'Starts a reconciliation with the store (also run every `RECONCILE_INTERVAL`). One already waiting covers this request.',
+    status: 202,
+    errors: [404, 409],
+  })
   async sync(@CurrentPartner() partnerId: string, @Param('id') id: string): Promise<void> {
     await this.connections.requestSync(partnerId, id);
   }
 
   @Delete('store-connections/:id')
   @HttpCode(204)
+  @ApiDoc({
+    summary: 'Unlink a store',
+    description:
+      "Unregisters the store's webhooks and forgets the token; the connection stays as `revoked`.",
+    status: 204,
+    errors: [404],
+  })
   async remove(@CurrentPartner() partnerId: string, @Param('id') id: string): Promise<void> {
     await this.connections.remove(partnerId, id);
   }

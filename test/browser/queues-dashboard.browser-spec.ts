@@ -53,6 +53,9 @@ describe('queue dashboard in a browser', () => {
     });
     try {
       const page = await context.newPage();
+      // Every request the dashboard makes, answered or not (offline-safe: none leaves here).
+      const requested: string[] = [];
+      context.on('request', (r) => requested.push(r.url()));
       const res = await page.goto(`${baseUrl}/admin/queues`);
       expect(res?.status()).toBe(200);
       for (const q of Object.values(QueueName)) {
@@ -67,6 +70,12 @@ describe('queue dashboard in a browser', () => {
       await page.getByText(QUEUE_LABELS[QueueName.Maintenance]).first().waitFor();
 
       await page.screenshot({ path: resolve(ARTIFACTS, 'queues-dashboard.png'), fullPage: true });
+
+      expect(requested.length).toBeGreaterThan(5);
+      const outside = requested.filter(
+        (u) => !u.startsWith(`${baseUrl}/`) && !u.startsWith('data:'),
+      );
+      expect(outside).toEqual([]);
     } finally {
       await context.close();
     }

@@ -46,9 +46,14 @@ describe('caps per partner', () => {
     expect(res.body).toMatchObject({
       statusCode: 409,
       error: 'LIMIT_REACHED',
-      message: 'destinationsPerChannel: a channel may have at most 3 destinations',
+      message:
+        'destinationsPerChannel: a channel may have at most 3 destinations (MAX_DESTINATIONS_PER_CHANNEL on this server)',
       details: [
-        { field: 'destinationsPerChannel', message: 'a channel may have at most 3 destinations' },
+        {
+          field: 'destinationsPerChannel',
+          message:
+            'a channel may have at most 3 destinations (MAX_DESTINATIONS_PER_CHANNEL on this server)',
+        },
       ],
       requestId: expect.any(String),
     });
@@ -78,7 +83,8 @@ describe('caps per partner', () => {
       details: [
         {
           field: 'transcodesPerPartner',
-          message: 'a partner may have at most 2 enabled transcoded destinations',
+          message:
+            'a partner may have at most 2 enabled transcoded destinations (MAX_TRANSCODES_PER_PARTNER on this server)',
         },
       ],
     });

@@ -293,6 +293,8 @@ describe('careless input on every operation of the OpenAPI document', () => {
         shop: 'another.myshopify.com',
         returnUrl: `${f.baseUrl}/done`,
       },
+      // Unsigned here (401 expected); the signed door is walked below.
+      'POST /webhooks/{provider}': { id: 1, title: 'Shirt' },
       'POST /v1/orders': {
         externalId: 'o-1',
         brandId: f.brandId,
@@ -334,6 +336,9 @@ describe('careless input on every operation of the OpenAPI document', () => {
     if (param === 'productId') return ids.product;
     if (param === 'deliveryId') return ids.delivery;
     if (param === 'keyId') return spareKeyId;
+    // The routes that are not JSON (the player, HLS, the store webhook door, OAuth).
+    if (param === 'file') return template.startsWith('/hls/') ? 'index.m3u8' : 'player.js';
+    if (param === 'provider') return 'shopify';
     const resource =
       /^\/v1\/(admin\/partners|channels|sessions|brands|store-connections|products|orders|webhook-endpoints|privacy\/requests)\/\{id\}/.exec(
         template,

@@ -638,7 +638,14 @@ describe('webhook endpoint URLs with EGRESS_ALLOW_PRIVATE_NETWORKS=false', () =>
       .set(auth)
       .send({ url: 'http://203.0.113.7/hook', events: ['*'] });
     expect(res.status).toBe(400);
-    expect(res.body.details).toEqual([{ field: 'url', message: 'scheme must be https' }]);
+    // The refusal names the setting that would allow it.
+    expect(res.body.details).toEqual([
+      {
+        field: 'url',
+        message:
+          'scheme must be https (plain http only with EGRESS_ALLOW_PRIVATE_NETWORKS=true, for development)',
+      },
+    ]);
   });
 });
 
