@@ -33,6 +33,12 @@ import {
 import { StoresHttpModule, StoresModule } from './stores/stores.module';
 import { WorkerReadinessCheck } from './queues/worker-readiness';
 import { JobSchedules } from './ops/periodic-work';
+import {
+  RecordingHttpModule,
+  RecordingModule,
+  RecordingWorkerModule,
+} from './recording/recording.module';
+import { StorageModule } from './storage/storage.module';
 
 /**
  * Which modules load depends on ROLES:
@@ -56,7 +62,9 @@ export class AppModule {
       ChannelsModule,
       DestinationsModule,
       MediaModule,
+      StorageModule,
       RelayModule,
+      RecordingModule,
       SessionsModule,
       StoresModule,
       CatalogModule,
@@ -78,6 +86,7 @@ export class AppModule {
         StoresHttpModule,
         CatalogHttpModule,
         OrdersHttpModule,
+        RecordingHttpModule,
       );
       if (config.rateLimitPerMinute > 0) imports.push(RateLimitModule);
     }
@@ -87,6 +96,7 @@ export class AppModule {
         RelayWorkerModule,
         CatalogWorkerModule,
         OrdersWorkerModule,
+        RecordingWorkerModule,
       );
       providers.push(WorkerReadinessCheck, JobSchedules);
     }

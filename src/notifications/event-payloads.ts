@@ -48,6 +48,12 @@ export interface InventoryUpdatedData {
   available: boolean;
 }
 
+/** recording.ready: a session's recording is complete and can be replayed. */
+export interface RecordingReadyData {
+  sessionId: string;
+  durationSeconds: number;
+}
+
 export interface PinnedData {
   sessionId: string;
   productId: string;
@@ -96,6 +102,7 @@ export interface EventPayloads {
   'order.updated': OrderEventData;
   'store_connection.linked': StoreConnectionEventData;
   'store_connection.needs_relink': StoreConnectionEventData;
+  'recording.ready': RecordingReadyData;
 }
 
 /** What an order event is built from: the order row after the change. */

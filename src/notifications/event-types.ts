@@ -17,6 +17,7 @@ export const EVENT_TYPES = [
   'order.updated',
   'store_connection.linked',
   'store_connection.needs_relink',
+  'recording.ready',
 ] as const satisfies ReadonlyArray<keyof EventPayloads>;
 export type EventType = (typeof EVENT_TYPES)[number];
 

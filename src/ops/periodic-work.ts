@@ -14,6 +14,9 @@ import {
 import { EMBED_HEARTBEAT_MS, EMBED_POLL_MS } from '../playback/embed-timing';
 import { JobQueue } from '../queues/job-queue.service';
 import { JOBS, JobName, JobPayloads } from '../queues/queue-registry';
+import { RECORDING_WATCH_MS } from '../recording/recorder';
+import { RECORDING_RESUME_MS } from '../recording/recording.processor';
+import { HLS_PUBLISH_POLL_MS } from '../relay/hls-publisher';
 import { RELAY_RESUME_MS } from '../relay/relay.processor';
 import { PUSH_PROGRESS_MS } from '../relay/relay-transports';
 import { RELAY_POLL_MS, RELAY_PROGRESS_WRITE_MS } from '../relay/relay-worker.module';
@@ -35,6 +38,9 @@ export interface JobSchedule<N extends JobName = JobName> {
   pattern?: string;
   what: string;
 }
+
+/** How often old recordings are looked for (RECORDING_RETENTION). */
+export const RECORDINGS_PRUNE_MS = 15 * 60_000;
 
 export function jobSchedules(config: AppConfig): JobSchedule[] {
   const s = <N extends JobName>(x: JobSchedule<N>): JobSchedule => x as unknown as JobSchedule;
@@ -74,6 +80,13 @@ export function jobSchedules(config: AppConfig): JobSchedule[] {
       pattern: '17 3 * * *',
       what: `delete dispatched outbox events older than ${OUTBOX_RETENTION_DAYS} days`,
     }),
+    s({
+      id: 'prune-recordings',
+      job: 'recordings.prune',
+      data: { trigger: 'schedule' },
+      every: RECORDINGS_PRUNE_MS,
+      what: 'delete recordings older than RECORDING_RETENTION (media and segments)',
+    }),
   ];
 }
 
@@ -101,6 +114,23 @@ export const LOOPS: Record<string, Loop> = {
     role: 'worker',
     everyMs: RELAY_RESUME_MS,
     what: 're-enqueue every active relay (no-op when its job exists); the relay gauge',
+  },
+  recordingResume: {
+    role: 'worker',
+    everyMs: RECORDING_RESUME_MS,
+    what: 're-enqueue every recording under way (no-op when its job exists)',
+  },
+  recordingWatch: {
+    role: 'worker',
+    everyMs: RECORDING_WATCH_MS,
+    what: 'each recording run reads its session (its end closes the recording)',
+    while: 'recordings run here',
+  },
+  hlsPublish: {
+    role: 'worker',
+    everyMs: HLS_PUBLISH_POLL_MS,
+    what: "read each packager's scratch playlist; store new segments and the playlist",
+    while: 'brand-site relays or recordings run here',
   },
   relayPoll: {
     role: 'worker',

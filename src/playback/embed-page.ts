@@ -3,7 +3,7 @@
  * stylesheet and its script. hls.js is served by Castbridge from node_modules, not a CDN.
  */
 
-function escapeHtml(s: string): string {
+export function escapeHtml(s: string): string {
   return s.replace(
     /[&<>"']/g,
     (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] as string,
@@ -44,6 +44,7 @@ export function embedHtml(destinationId: string, title: string): string {
   </aside>
 </main>
 <script src="/embed/assets/hls.min.js"></script>
+<script src="/embed/assets/timed-pins.js"></script>
 <script src="/embed/assets/player.js"></script>
 </body>
 </html>`;
@@ -182,9 +183,23 @@ export const EMBED_JS = `(function () {
     if (p && p.catch) p.catch(function () {});
   }
 
+  // Pins follow the playhead (timed-pins.ts), not the moment the state arrives.
+  var current = null;
+  var shown = null;
+  function showAtPlayhead() {
+    if (!current) return;
+    var pins = window.CastbridgePins;
+    var visible = pins.visibleProducts(current.products || [], current.pins || [],
+      pins.playheadOf(video, hls));
+    var key = JSON.stringify(visible);
+    if (key !== shown) { shown = key; renderProducts(visible); }
+  }
+  video.addEventListener('timeupdate', showAtPlayhead);
+
   function render(state) {
     document.title = state.title + (state.status === 'live' ? ' · Live' : '');
-    renderProducts(state.products || []);
+    current = state;
+    showAtPlayhead();
     var live = state.status === 'live';
     badge.hidden = !live;
     unmute.hidden = !live || !video.muted;

@@ -6,16 +6,17 @@ import { AppError } from '../common/errors';
 import { EMBED_CSS, EMBED_JS, embedHtml } from './embed-page';
 import { EmbedStateService } from './embed-state.service';
 import { EMBED_HEARTBEAT_MS } from './embed-timing';
+import { TIMED_PINS_JS } from './timed-pins';
 
 /** hls.js from our own node_modules: the player works without any CDN. */
 let hlsJs: Buffer | null = null;
-function hlsLibrary(): Buffer {
+export function hlsLibrary(): Buffer {
   hlsJs ??= readFileSync(require.resolve('hls.js/dist/hls.min.js'));
   return hlsJs;
 }
 
 /** Brands frame this page on their own sites; it runs only our scripts. */
-const PAGE_CSP = [
+export const PAGE_CSP = [
   "default-src 'self'",
   "script-src 'self'",
   "style-src 'self'",
@@ -51,6 +52,7 @@ export class EmbedController implements OnModuleDestroy {
     const assets: Record<string, [string, string | Buffer]> = {
       'player.js': ['text/javascript; charset=utf-8', EMBED_JS],
       'player.css': ['text/css; charset=utf-8', EMBED_CSS],
+      'timed-pins.js': ['text/javascript; charset=utf-8', TIMED_PINS_JS],
       'hls.min.js': ['text/javascript; charset=utf-8', hlsLibrary()],
     };
     const a = assets[file];
