@@ -120,9 +120,10 @@ describe('MediaClock', () => {
   it('takes the smallest arrival − timestamp (GOP cache arrives late) and the first timestamp', () => {
     const c = new MediaClock();
     expect(c.at(0)).toBeNull();
-    c.observe({ timestamp: 4000 }, 10_000); // from the GOP cache, 1 s late
-    c.observe({ timestamp: 5000 }, 10_000);
-    c.observe({ timestamp: 6000 }, 11_000); // live
+    c.observe({ timestamp: 0, kind: 'video-header' }, 9000); // sent again to a late joiner
+    c.observe({ timestamp: 4000, kind: 'keyframe' }, 10_000); // from the GOP cache, 1 s late
+    c.observe({ timestamp: 5000, kind: 'frame' }, 10_000);
+    c.observe({ timestamp: 6000, kind: 'audio' }, 11_000); // live
     expect(c.at(0)).toBe(4000 + 5000);
     expect(c.at(2)).toBe(4000 + 5000 + 2000);
   });
