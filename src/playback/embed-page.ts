@@ -189,10 +189,15 @@ export const EMBED_JS = `(function () {
   function showAtPlayhead() {
     if (!current) return;
     var pins = window.CastbridgePins;
-    var visible = pins.visibleProducts(current.products || [], current.pins || [],
-      pins.playheadOf(video, hls));
+    var playhead = pins.playheadOf(video, hls);
+    var visible = pins.visibleProducts(current.products || [], current.pins || [], playhead);
     var key = JSON.stringify(visible);
-    if (key !== shown) { shown = key; renderProducts(visible); }
+    if (key !== shown) {
+      shown = key;
+      // The playhead the shelf was drawn for (tests read it).
+      root.setAttribute('data-playhead', playhead === null ? '' : String(playhead));
+      renderProducts(visible);
+    }
   }
   video.addEventListener('timeupdate', showAtPlayhead);
 

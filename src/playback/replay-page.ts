@@ -79,7 +79,11 @@ export const REPLAY_JS = `(function () {
   function card(p) {
     var li = el('li', 'product');
     li.setAttribute('data-product-id', p.id);
-    if (p.imageUrl) { var img = el('img'); img.alt = ''; img.src = p.imageUrl; li.appendChild(img); }
+    if (p.imageUrl) {
+      var img = el('img'); img.alt = '';
+      img.onerror = function () { img.replaceWith(el('div', 'ph')); };
+      img.src = p.imageUrl; li.appendChild(img);
+    }
     else li.appendChild(el('div', 'ph'));
     var body = el('div');
     body.appendChild(el('h3', null, p.title));
@@ -97,10 +101,12 @@ export const REPLAY_JS = `(function () {
   }
   function show() {
     if (!state) return;
-    var visible = pins.visibleProducts(state.products, state.pins, pins.playheadOf(video, hls));
+    var playhead = pins.playheadOf(video, hls);
+    var visible = pins.visibleProducts(state.products, state.pins, playhead);
     var key = visible.map(function (p) { return p.id; }).join(',');
     if (key === shown) return;
     shown = key;
+    root.setAttribute('data-playhead', playhead === null ? '' : String(playhead));
     list.textContent = '';
     visible.forEach(function (p) { list.appendChild(card(p)); });
     empty.hidden = visible.length > 0;

@@ -105,8 +105,9 @@ describe('brand-site player in a browser', () => {
       .set(f.auth)
       .send({ productId: product.id })
       .expect(201);
+    // It shows when the playhead reaches the pin (the rendition runs seconds behind).
     const card = page.locator(`li[data-product-id="${product.id}"]`);
-    await card.waitFor({ timeout: 5000 });
+    await card.waitFor({ timeout: 15_000 });
     expect(await card.locator('h3').textContent()).toBe(product.title);
     expect(await card.locator('.price').textContent()).toMatch(/\d/);
     expect(await card.locator('.stock').textContent()).toMatch(/in stock|Sold out/i);
@@ -120,7 +121,7 @@ describe('brand-site player in a browser', () => {
 
     // Unpinned: gone from the shelf.
     await f.t.http().delete(`/v1/sessions/${sessionId}/pins/${product.id}`).set(f.auth).expect(204);
-    await card.waitFor({ state: 'detached', timeout: 5000 });
+    await card.waitFor({ state: 'detached', timeout: 15_000 });
 
     // The show ends: back to offline.
     await publisher.stop();
