@@ -58,7 +58,7 @@ async function main(): Promise<void> {
       streamKey: 'bench',
     });
     const pid = app.child.pid!;
-    await sleep(3000);
+    await sleep(15_000); // start-up work (migrations, first schedules) out of the way
     const idle = await measure(pid);
 
     const session = async (recorded: boolean): Promise<Figures> => {
@@ -128,6 +128,9 @@ async function main(): Promise<void> {
       `  the recording adds   CPU ${fmt(cpuRecording)} % (${fmt((cpuRecording / cpuSession) * 100)} % of the session), ` +
         `PSS ${fmt(memRecording)} MB (${fmt((memRecording / Math.max(0.01, memSession)) * 100)} % of the session)`,
     );
+  } catch (err) {
+    console.error(app.output().slice(-3000));
+    throw err;
   } finally {
     await app.stop('SIGTERM');
     await sink.remove();

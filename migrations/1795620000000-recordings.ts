@@ -3,7 +3,9 @@ import { MigrationInterface, QueryRunner } from 'typeorm';
 /**
  * Recordings and replays (issue #19): the channel's `recording` switch, every pin and
  * unpin kept with its times (session_pins holds only what is pinned now), recordings and
- * the segments each one has in storage.
+ * the segments each one has in storage. A recording outlives its session's row (no foreign
+ * key: deleting a channel deletes its sessions), so its media is still deleted by DELETE
+ * or RECORDING_RETENTION.
  */
 export class Recordings1795620000000 implements MigrationInterface {
   name = 'Recordings1795620000000';
@@ -21,7 +23,7 @@ export class Recordings1795620000000 implements MigrationInterface {
     await q.query(`INSERT INTO "pin_history" (session_id, product_id, partner_id, pinned_at)
       SELECT session_id, product_id, partner_id, pinned_at FROM "session_pins"`);
     await q.query(`CREATE TABLE "recordings" (
-      "session_id" uuid PRIMARY KEY REFERENCES "sessions"("id") ON DELETE CASCADE,
+      "session_id" uuid PRIMARY KEY,
       "partner_id" uuid NOT NULL REFERENCES "partners"("id") ON DELETE CASCADE,
       "channel_id" uuid NOT NULL,
       "state" text NOT NULL DEFAULT 'recording'

@@ -63,7 +63,14 @@ export class Recorder {
       }
       if (signal.aborted) return 'aborted';
       const end = await this.attempt(sessionId, token, session, signal);
-      if (end.kind === 'lost' || end.kind === 'aborted') return end.kind;
+      if (end.kind === 'lost') {
+        // Deleted while it was recording: what this run stored since goes too.
+        if ((await this.recordings.row(sessionId))?.state === 'deleted') {
+          await this.storage.deletePrefix(recordingPrefix(sessionId));
+        }
+        return 'lost';
+      }
+      if (end.kind === 'aborted') return end.kind;
       if (end.kind === 'failed') {
         lastError = end.error;
         this.log.warn(`recording ${sessionId}: ${end.error}; packaging again`);

@@ -52,6 +52,7 @@ export class HlsPublisher {
   private busy: Promise<void> = Promise.resolve();
   private failure: Error | null = null;
   private dropped = 0;
+  private lastPins: PinRange[] = [];
   /** Live: names are unique per run (players may cache a segment forever). */
   private readonly runTag = Date.now().toString(36);
   private failWith: (message: string) => void = () => undefined;
@@ -153,7 +154,14 @@ export class HlsPublisher {
   }
 
   private async writePlaylist(final: boolean): Promise<void> {
-    const pins = await this.target.pins();
+    // Postgres away for a moment: the pins last read (the media must not stop for it).
+    const pins = await this.target.pins().then(
+      (p) => (this.lastPins = p),
+      (err: Error) => {
+        this.log.warn(`pins of ${this.target.prefix}: ${err.message}`);
+        return this.lastPins;
+      },
+    );
     const live = this.target.type === 'live';
     const first = live ? Math.max(0, this.published.length - this.target.listSize) : 0;
     const body = renderPlaylist({
