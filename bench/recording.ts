@@ -11,18 +11,21 @@ import { startNginxRtmp } from '../test/support/nginx';
 import { newPartnerClient, PartnerClient, waitReady } from '../test/support/partner-client';
 import { freePort, spawnCastbridge, waitFor } from '../test/support/processes';
 import { dropDatabase, flushQueuePrefix, testEnv } from '../test/support/test-env';
-import { CLK_TCK, treePssKb, treeTicks, ticksBetween } from './support/proc';
+import { CLK_TCK, procStat, treePssKb, treeTicks, ticksBetween } from './support/proc';
 import { ensureSource, publish, sleep } from './support/rtmp-bench';
 
 const SECONDS = Number(process.argv[2] ?? 30);
 
 interface Figures {
   cpuPercent: number;
+  /** The service's own process (its ffmpeg children are the rest). */
+  mainCpuPercent: number;
   pssMb: number;
 }
 
 async function measure(pid: number): Promise<Figures> {
   const a = treeTicks(pid);
+  const mainA = procStat(pid)?.ticks ?? 0;
   const started = Date.now();
   let pss = 0;
   let samples = 0;
@@ -32,9 +35,11 @@ async function measure(pid: number): Promise<Figures> {
     samples += 1;
   }
   const b = treeTicks(pid);
+  const mainB = procStat(pid)?.ticks ?? 0;
   const secs = (Date.now() - started) / 1000;
   return {
     cpuPercent: (ticksBetween(a, b) / CLK_TCK / secs) * 100,
+    mainCpuPercent: ((mainB - mainA) / CLK_TCK / secs) * 100,
     pssMb: pss / Math.max(1, samples) / 1024,
   };
 }
@@ -46,7 +51,11 @@ async function main(): Promise<void> {
   const sink = await startNginxRtmp({ label: 'recording-sink' });
   const app = await spawnCastbridge(env);
   try {
-    await waitReady(app.baseUrl);
+    // A loaded machine may take long to start it.
+    await waitFor(async () => (await fetch(`${app.baseUrl}/health/ready`)).status === 200, {
+      what: 'ready',
+      timeoutMs: 120_000,
+    }).catch(() => waitReady(app.baseUrl));
     const partner: PartnerClient = await newPartnerClient(app.baseUrl, 'Bench');
     const ch = await partner.ok('POST', '/v1/channels', { name: 'Bench show' });
     const channelId = String(ch.id);
@@ -123,6 +132,9 @@ async function main(): Promise<void> {
     );
     console.log(
       `  the session costs    CPU ${fmt(cpuSession)} %, PSS ${fmt(memSession)} MB over idle`,
+    );
+    console.log(
+      `  of which the service process: live ${fmt(live.mainCpuPercent)} %, live + recording ${fmt(recorded.mainCpuPercent)} % (the rest: its ffmpeg children)`,
     );
     console.log(
       `  the recording adds   CPU ${fmt(cpuRecording)} % (${fmt((cpuRecording / cpuSession) * 100)} % of the session), ` +

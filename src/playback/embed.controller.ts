@@ -10,7 +10,7 @@ import { TIMED_PINS_JS } from './timed-pins';
 
 /** hls.js from our own node_modules: the player works without any CDN. */
 let hlsJs: Buffer | null = null;
-export function hlsLibrary(): Buffer {
+function hlsLibrary(): Buffer {
   hlsJs ??= readFileSync(require.resolve('hls.js/dist/hls.min.js'));
   return hlsJs;
 }
