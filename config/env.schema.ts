@@ -71,6 +71,22 @@ export interface AppConfig {
   logLevel: string;
   /** `auto`: pretty when stdout is a terminal, JSON lines otherwise. */
   logFormat: 'auto' | 'pretty' | 'json';
+  /** STORAGE_DRIVER: where HLS renditions and recordings go (src/storage). */
+  storage: {
+    driver: 'local' | 's3';
+    s3: {
+      endpoint: string | null;
+      bucket: string;
+      region: string;
+      accessKeyId: string | null;
+      secretAccessKey: string | null;
+      forcePathStyle: boolean;
+    } | null;
+    /** S3_PRESIGNED_URLS: segments answered with a redirect to a presigned URL. */
+    presignedRedirects: boolean;
+  };
+  /** RECORDING_RETENTION: recordings older than this are deleted. */
+  recordingRetentionMs: number;
 }
 
 export class ConfigValidationError extends Error {
@@ -274,6 +290,42 @@ export function loadConfig(env: Env): AppConfig {
 
   const mediaDir = str('MEDIA_DIR', './var/media');
 
+  const storageDriver = str('STORAGE_DRIVER', 'local');
+  if (storageDriver !== 'local' && storageDriver !== 's3') {
+    problems.push(`STORAGE_DRIVER must be local or s3 (got "${storageDriver}")`);
+  }
+  let s3: AppConfig['storage']['s3'] = null;
+  if (storageDriver === 's3') {
+    const bucket = optional('S3_BUCKET');
+    if (!bucket) problems.push('S3_BUCKET must be set with STORAGE_DRIVER=s3');
+    const endpoint = optional('S3_ENDPOINT');
+    if (endpoint !== null) url('S3_ENDPOINT', endpoint, ['http:', 'https:']);
+    const accessKeyId = optional('S3_ACCESS_KEY_ID');
+    const secretAccessKey = optional('S3_SECRET_ACCESS_KEY');
+    if ((accessKeyId === null) !== (secretAccessKey === null)) {
+      problems.push('S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY must be set together');
+    }
+    s3 = {
+      endpoint,
+      bucket: bucket ?? '',
+      region: str('S3_REGION', 'us-east-1'),
+      accessKeyId,
+      secretAccessKey,
+      forcePathStyle: bool('S3_FORCE_PATH_STYLE', false),
+    };
+  }
+  const presignedRedirects = bool('S3_PRESIGNED_URLS', false);
+  if (presignedRedirects && storageDriver !== 's3') {
+    problems.push('S3_PRESIGNED_URLS needs STORAGE_DRIVER=s3');
+  }
+  const recordingRetentionRaw = str('RECORDING_RETENTION', '30d');
+  const recordingRetentionMs = parseDuration(recordingRetentionRaw);
+  if (recordingRetentionMs === null || recordingRetentionMs < 1000) {
+    problems.push(
+      `RECORDING_RETENTION must be a duration like 12h or 30d (got "${recordingRetentionRaw}")`,
+    );
+  }
+
   const rtmpsPort = optional('RTMPS_PORT');
   const rtmpsCert = optional('RTMPS_CERT_FILE');
   const rtmpsKey = optional('RTMPS_KEY_FILE');
@@ -350,6 +402,12 @@ export function loadConfig(env: Env): AppConfig {
     },
     logLevel,
     logFormat: logFormat as AppConfig['logFormat'],
+    storage: {
+      driver: storageDriver === 's3' ? 's3' : 'local',
+      s3,
+      presignedRedirects,
+    },
+    recordingRetentionMs: recordingRetentionMs ?? 30 * 86_400_000,
   };
   // Production refuses what only suits a development machine (never echoing a value).
   if (config.nodeEnv === 'production') {

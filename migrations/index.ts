@@ -9,6 +9,7 @@ import { OutboxNotify1795530000000 } from './1795530000000-outbox-notify';
 import { DestinationPresets1795540000000 } from './1795540000000-destination-presets';
 import { RelayWarnings1795550000000 } from './1795550000000-relay-warnings';
 import { BuyerPrivacy1795610000000 } from './1795610000000-buyer-privacy';
+import { Recordings1795620000000 } from './1795620000000-recordings';
 
 /**
  * Every migration, in order. Migrations are hand-checked SQL: relations are kept as
@@ -27,4 +28,5 @@ export const MIGRATIONS: Function[] = [
   DestinationPresets1795540000000,
   RelayWarnings1795550000000,
   BuyerPrivacy1795610000000,
+  Recordings1795620000000,
 ];

@@ -35,6 +35,12 @@ import {
 import { StoresHttpModule, StoresModule } from './stores/stores.module';
 import { WorkerReadinessCheck } from './queues/worker-readiness';
 import { JobSchedules } from './ops/periodic-work';
+import {
+  RecordingHttpModule,
+  RecordingModule,
+  RecordingWorkerModule,
+} from './recording/recording.module';
+import { StorageModule } from './storage/storage.module';
 
 /**
  * Which modules load depends on ROLES:
@@ -58,7 +64,9 @@ export class AppModule {
       ChannelsModule,
       DestinationsModule,
       MediaModule,
+      StorageModule,
       RelayModule,
+      RecordingModule,
       SessionsModule,
       StoresModule,
       CatalogModule,
@@ -83,6 +91,7 @@ export class AppModule {
         CatalogHttpModule,
         OrdersHttpModule,
         PrivacyHttpModule,
+        RecordingHttpModule,
       );
       if (config.rateLimitPerMinute > 0) imports.push(RateLimitModule);
     }
@@ -93,6 +102,7 @@ export class AppModule {
         CatalogWorkerModule,
         OrdersWorkerModule,
         PrivacyWorkerModule,
+        RecordingWorkerModule,
       );
       providers.push(WorkerReadinessCheck, JobSchedules);
     }

@@ -1,5 +1,13 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsNotEmpty, IsOptional, IsString, IsUUID, MaxLength, ValidateIf } from 'class-validator';
+import {
+  IsBoolean,
+  IsNotEmpty,
+  IsOptional,
+  IsString,
+  IsUUID,
+  MaxLength,
+  ValidateIf,
+} from 'class-validator';
 import { IsOmittable } from '../common/validation';
 
 export class CreateChannelDto {
@@ -13,6 +21,11 @@ export class CreateChannelDto {
   @IsOptional()
   @IsUUID()
   brandId?: string | null;
+
+  @ApiPropertyOptional({ description: 'Record every session of the channel (default false)' })
+  @IsOmittable()
+  @IsBoolean()
+  recording?: boolean;
 }
 
 export class UpdateChannelDto {
@@ -32,6 +45,11 @@ export class UpdateChannelDto {
   @ValidateIf((_, v) => v !== null && v !== undefined)
   @IsUUID()
   brandId?: string | null;
+
+  @ApiPropertyOptional({ description: 'Record the sessions that start from now on' })
+  @IsOmittable()
+  @IsBoolean()
+  recording?: boolean;
 }
 
 export class IngestDto {
@@ -51,6 +69,7 @@ export class ChannelDto {
   @ApiProperty({ nullable: true, type: String }) brandId: string | null;
   @ApiProperty({ enum: ['idle', 'live'] }) status: 'idle' | 'live';
   @ApiProperty({ nullable: true, type: String }) currentSessionId: string | null;
+  @ApiProperty({ description: 'Whether its sessions are recorded' }) recording: boolean;
   @ApiProperty({ type: IngestDto }) ingest: IngestDto;
   @ApiProperty() createdAt: string;
   @ApiProperty() updatedAt: string;

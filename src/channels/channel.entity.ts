@@ -27,6 +27,10 @@ export class Channel {
   @Column({ name: 'stream_key_hash', type: 'bytea' })
   streamKeyHash: Buffer;
 
+  /** Whether its sessions are recorded (API.md "Recordings and replays"). */
+  @Column({ type: 'boolean', default: false })
+  recording: boolean;
+
   /** The live session, when there is one (set by the ingest). */
   @Column({ name: 'current_session_id', type: 'uuid', nullable: true })
   currentSessionId: string | null;

@@ -44,6 +44,7 @@ export class ChannelsService {
       brandId: dto.brandId ?? null,
       streamKeyHash: hashSecret(streamKey),
       currentSessionId: null,
+      recording: dto.recording ?? false,
     });
     return { channel, streamKey };
   }
@@ -77,6 +78,7 @@ export class ChannelsService {
     if (dto.brandId) await this.assertBrand(partnerId, dto.brandId);
     if (dto.name !== undefined) c.name = dto.name;
     if (dto.brandId !== undefined) c.brandId = dto.brandId;
+    if (dto.recording !== undefined) c.recording = dto.recording;
     return this.channels.save(c);
   }
 
@@ -100,12 +102,12 @@ export class ChannelsService {
   async lockByStreamKeyHash(
     m: EntityManager,
     keyHash: Buffer,
-  ): Promise<{ id: string; partnerId: string } | null> {
+  ): Promise<{ id: string; partnerId: string; recording: boolean } | null> {
     const [row] = (await m.query(
-      `SELECT id, partner_id FROM channels WHERE stream_key_hash = $1 FOR UPDATE`,
+      `SELECT id, partner_id, recording FROM channels WHERE stream_key_hash = $1 FOR UPDATE`,
       [keyHash],
-    )) as Array<{ id: string; partner_id: string }>;
-    return row ? { id: row.id, partnerId: row.partner_id } : null;
+    )) as Array<{ id: string; partner_id: string; recording: boolean }>;
+    return row ? { id: row.id, partnerId: row.partner_id, recording: row.recording } : null;
   }
 
   /** The channel is live with this session (`currentSessionId`), in the caller's transaction. */
@@ -135,6 +137,7 @@ export class ChannelsService {
       brandId: c.brandId,
       status: c.currentSessionId ? 'live' : 'idle',
       currentSessionId: c.currentSessionId,
+      recording: c.recording,
       ingest: {
         url: this.ingestUrl,
         ...(this.secureIngestUrl ? { secureUrl: this.secureIngestUrl } : {}),

@@ -1,6 +1,7 @@
 import { Global, Module } from '@nestjs/common';
 import { LIVE_SESSIONS } from '../channels/live-sessions';
 import { ChannelsModule } from '../channels/channels.module';
+import { RecordingModule } from '../recording/recording.module';
 import { ShoppingModule } from '../shopping/shopping.module';
 import { IngestService } from './ingest.service';
 import { SessionsController } from './sessions.controller';
@@ -12,7 +13,7 @@ import { SessionsService } from './sessions.service';
  */
 @Global()
 @Module({
-  imports: [ShoppingModule, ChannelsModule],
+  imports: [ShoppingModule, ChannelsModule, RecordingModule],
   providers: [SessionsService, { provide: LIVE_SESSIONS, useExisting: SessionsService }],
   exports: [SessionsService, LIVE_SESSIONS],
 })

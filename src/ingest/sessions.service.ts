@@ -8,6 +8,7 @@ import { decodeCursor, encodeCursor, isUuid, Page } from '../common/pagination';
 import { OutboxService } from '../notifications/outbox.service';
 import { RelayOrchestrator } from '../relay/relay-orchestrator.service';
 import { PinsService } from '../shopping/pins.service';
+import { RecordingsService } from '../recording/recordings.service';
 import { Relay } from '../relay/relay.entity';
 import { IngestInfo, Session } from './session.entity';
 import { SessionDto } from './session.dto';
@@ -23,6 +24,7 @@ export class SessionsService implements LiveSessions {
     private readonly relays: RelayOrchestrator,
     private readonly pins: PinsService,
     private readonly channels: ChannelsService,
+    private readonly recordings: RecordingsService,
   ) {}
 
   async get(partnerId: string, id: string): Promise<Session> {
@@ -77,7 +79,7 @@ export class SessionsService implements LiveSessions {
     ingestNode: string,
     streamName: string,
   ): Promise<{ sessionId: string; channelId: string } | null> {
-    return this.db.transaction(async (m) => {
+    const started = await this.db.transaction(async (m) => {
       const channel = await this.channels.lockByStreamKeyHash(m, keyHash);
       if (!channel) return null;
       const rows = (await m.query(
@@ -94,8 +96,16 @@ export class SessionsService implements LiveSessions {
         sessionId: session.id,
         channelId: channel.id,
       });
-      return { sessionId: session.id, channelId: channel.id };
+      if (channel.recording) {
+        await this.recordings.create(m, session.id, channel.partnerId, channel.id);
+      }
+      return { sessionId: session.id, channelId: channel.id, recorded: channel.recording };
     });
+    if (!started) return null;
+    // Recorded from its first key frame: the run is queued at once (the resumer repairs a
+    // crash between the commit and this).
+    if (started.recorded) await this.recordings.enqueue(started.sessionId);
+    return { sessionId: started.sessionId, channelId: started.channelId };
   }
 
   /** What the publisher sends (codec, size, bitrate), and that it still sends. */

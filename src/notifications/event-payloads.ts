@@ -48,6 +48,12 @@ export interface InventoryUpdatedData {
   available: boolean;
 }
 
+/** recording.ready: a session's recording is complete and can be replayed. */
+export interface RecordingReadyData {
+  sessionId: string;
+  durationSeconds: number;
+}
+
 export interface PinnedData {
   sessionId: string;
   productId: string;
@@ -107,6 +113,7 @@ export interface EventPayloads {
   'store_connection.linked': StoreConnectionEventData;
   'store_connection.needs_relink': StoreConnectionEventData;
   'privacy.buyer_erased': BuyerErasedData;
+  'recording.ready': RecordingReadyData;
 }
 
 /** What an order event is built from: the order row after the change. */

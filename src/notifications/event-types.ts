@@ -18,6 +18,7 @@ export const EVENT_TYPES = [
   'store_connection.linked',
   'store_connection.needs_relink',
   'privacy.buyer_erased',
+  'recording.ready',
 ] as const satisfies ReadonlyArray<keyof EventPayloads>;
 export type EventType = (typeof EVENT_TYPES)[number];
 

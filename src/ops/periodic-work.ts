@@ -14,6 +14,9 @@ import {
 import { EMBED_HEARTBEAT_MS, EMBED_POLL_MS } from '../playback/embed-timing';
 import { JobQueue } from '../queues/job-queue.service';
 import { JOBS, JobName, JobPayloads } from '../queues/queue-registry';
+import { RECORDING_WATCH_MS } from '../recording/recorder';
+import { RECORDING_RESUME_MS } from '../recording/recording.processor';
+import { HLS_PUBLISH_POLL_MS } from '../relay/hls-publisher';
 import { RELAY_RESUME_MS } from '../relay/relay.processor';
 import { PUSH_PROGRESS_MS } from '../relay/relay-transports';
 import { RELAY_POLL_MS, RELAY_PROGRESS_WRITE_MS } from '../relay/relay-worker.module';
@@ -36,6 +39,9 @@ export interface JobSchedule<N extends JobName = JobName> {
   pattern?: string;
   what: string;
 }
+
+/** How often old recordings are looked for (RECORDING_RETENTION). */
+export const RECORDINGS_PRUNE_MS = 15 * 60_000;
 
 export function jobSchedules(config: AppConfig): JobSchedule[] {
   const s = <N extends JobName>(x: JobSchedule<N>): JobSchedule => x as unknown as JobSchedule;
@@ -89,6 +95,13 @@ export function jobSchedules(config: AppConfig): JobSchedule[] {
       every: KEY_ROTATION_EVERY_MS,
       what: 're-seal every value sealed under an older key with the first key of ENCRYPTION_KEYS (batched, resumable; also `npm run keys:rotate`)',
     }),
+    s({
+      id: 'prune-recordings',
+      job: 'recordings.prune',
+      data: { trigger: 'schedule' },
+      every: RECORDINGS_PRUNE_MS,
+      what: 'delete recordings older than RECORDING_RETENTION (media and segments)',
+    }),
   ];
 }
 
@@ -116,6 +129,23 @@ export const LOOPS: Record<string, Loop> = {
     role: 'worker',
     everyMs: RELAY_RESUME_MS,
     what: 're-enqueue every active relay (no-op when its job exists); the relay gauge',
+  },
+  recordingResume: {
+    role: 'worker',
+    everyMs: RECORDING_RESUME_MS,
+    what: 're-enqueue every recording under way (no-op when its job exists)',
+  },
+  recordingWatch: {
+    role: 'worker',
+    everyMs: RECORDING_WATCH_MS,
+    what: 'each recording run reads its session (its end closes the recording)',
+    while: 'recordings run here',
+  },
+  hlsPublish: {
+    role: 'worker',
+    everyMs: HLS_PUBLISH_POLL_MS,
+    what: "read each packager's scratch playlist; store new segments and the playlist",
+    while: 'brand-site relays or recordings run here',
   },
   relayPoll: {
     role: 'worker',

@@ -5,7 +5,7 @@
  * script, `renderProducts(products)` (a card per product: `productCard`).
  */
 
-function escapeHtml(s: string): string {
+export function escapeHtml(s: string): string {
   return s.replace(
     /[&<>"']/g,
     (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] as string,
@@ -120,6 +120,7 @@ export function embedHtml(destinationId: string, title: string, options: EmbedOp
   </aside>
 </main>
 <script src="/embed/assets/hls.min.js"></script>
+<script src="/embed/assets/timed-pins.js"></script>
 <script src="/embed/assets/player.js"></script>
 </body>
 </html>`;
@@ -352,9 +353,28 @@ export const EMBED_JS = `(function () {
   }
 
   var STATUS_TEXT = { live: 'Live now', starting: 'Starting soon', offline: 'Offline' };
+  // Pins follow the playhead (timed-pins.ts), not the moment the state arrives.
+  var current = null;
+  var shown = null;
+  function showAtPlayhead() {
+    if (!current) return;
+    var pins = window.CastbridgePins;
+    var playhead = pins.playheadOf(video, hls);
+    var visible = pins.visibleProducts(current.products || [], current.pins || [], playhead);
+    var key = JSON.stringify(visible);
+    if (key !== shown) {
+      shown = key;
+      // The playhead the shelf was drawn for (tests read it).
+      root.setAttribute('data-playhead', playhead === null ? '' : String(playhead));
+      renderProducts(visible);
+    }
+  }
+  video.addEventListener('timeupdate', showAtPlayhead);
+
   function render(state) {
     document.title = state.title + (state.status === 'live' ? ' · Live' : '');
-    renderProducts(state.products || []);
+    current = state;
+    showAtPlayhead();
     var live = state.status === 'live';
     badge.hidden = !live;
     controls.hidden = !live;

@@ -2,6 +2,7 @@ import { Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { isUuid } from '../common/pagination';
+import { PinsService, PinSpan } from '../shopping/pins.service';
 import { EMBED_POLL_MS } from './embed-timing';
 
 export interface EmbedProduct {
@@ -21,7 +22,10 @@ export interface EmbedState {
   status: 'live' | 'starting' | 'offline';
   title: string;
   hlsUrl: string | null;
+  /** Every product pinned in the session so far (the player shows those `pins` cover). */
   products: EmbedProduct[];
+  /** The session's pins with their times: a product shows when the playhead reaches it. */
+  pins: PinSpan[];
 }
 
 type Listener = (state: EmbedState) => void;
@@ -45,7 +49,10 @@ export class EmbedStateService implements OnModuleDestroy {
   private readonly log = new Logger(EmbedStateService.name);
   private readonly watched = new Map<string, Watched>();
 
-  constructor(@InjectDataSource() private readonly db: DataSource) {}
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    private readonly pinsService: PinsService,
+  ) {}
 
   async state(destinationId: string): Promise<EmbedState | null> {
     if (!isUuid(destinationId)) return null;
@@ -64,12 +71,16 @@ export class EmbedStateService implements OnModuleDestroy {
         : d.relay_state === 'starting' || d.relay_state === 'retrying'
           ? 'starting'
           : 'offline';
-    const products = d.current_session_id ? await this.pinned(d.current_session_id) : [];
+    const sessionId = d.current_session_id;
+    const [products, pins] = sessionId
+      ? await Promise.all([this.products(sessionId), this.pinsService.timeline(sessionId)])
+      : [[], []];
     return {
       status,
       title: d.name,
       hlsUrl: status === 'offline' ? null : `/hls/${destinationId}/index.m3u8`,
       products,
+      pins,
     };
   }
 
@@ -136,18 +147,19 @@ export class EmbedStateService implements OnModuleDestroy {
     }
   }
 
-  private async pinned(sessionId: string): Promise<EmbedProduct[]> {
+  /** Every product pinned in the session (pin_history), most recently pinned first. */
+  async products(sessionId: string): Promise<EmbedProduct[]> {
     const rows = (await this.db.query(
       `SELECT p.id, p.title, p.image_url, p.handle, sc.shop, sc.currency,
               min(v.price)::text AS price,
               sum(v.inventory_quantity) FILTER (WHERE v.inventory_tracked)::int AS stock,
               coalesce(bool_or(NOT v.inventory_tracked OR v.inventory_policy = 'continue'
                                OR v.inventory_quantity > 0), false) AS available
-         FROM session_pins sp
+         FROM (SELECT product_id, max(pinned_at) AS pinned_at FROM pin_history
+                WHERE session_id = $1 GROUP BY product_id) sp
          JOIN products p ON p.id = sp.product_id AND p.deleted_at IS NULL
          LEFT JOIN store_connections sc ON sc.id = p.store_connection_id
          LEFT JOIN variants v ON v.product_id = p.id
-        WHERE sp.session_id = $1
         GROUP BY p.id, sc.shop, sc.currency, sp.pinned_at
         ORDER BY sp.pinned_at DESC`,
       [sessionId],

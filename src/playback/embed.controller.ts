@@ -14,6 +14,7 @@ import {
 } from './embed-page';
 import { EmbedStateService } from './embed-state.service';
 import { EMBED_HEARTBEAT_MS } from './embed-timing';
+import { TIMED_PINS_JS } from './timed-pins';
 
 /** hls.js from our own node_modules: the player works without any CDN. */
 let hlsJs: Buffer | null = null;
@@ -46,6 +47,7 @@ const ASSETS: Record<string, [string, () => string | Buffer]> = {
   'player.css': ['text/css; charset=utf-8', () => EMBED_CSS],
   'icons.svg': ['image/svg+xml', () => EMBED_ICONS],
   'favicon.svg': ['image/svg+xml', () => EMBED_FAVICON],
+  'timed-pins.js': ['text/javascript; charset=utf-8', () => TIMED_PINS_JS],
   'hls.min.js': ['text/javascript; charset=utf-8', hlsLibrary],
 };
 

@@ -1,11 +1,6 @@
 import { Body, Controller, Get, HttpCode, Param, Post, UseGuards } from '@nestjs/common';
-import {
-  ApiAcceptedResponse,
-  ApiBearerAuth,
-  ApiOkResponse,
-  ApiOperation,
-  ApiTags,
-} from '@nestjs/swagger';
+import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { ApiDoc } from '../common/api-docs';
 import { CurrentPartner, PartnerAuthGuard } from '../partners/auth.guards';
 import { CreatePrivacyRequestDto, PrivacyRequestDto } from './privacy.dto';
 import { PrivacyRequestsService } from './privacy-requests.service';
@@ -19,8 +14,12 @@ export class PrivacyController {
 
   @Post()
   @HttpCode(202)
-  @ApiOperation({
+  @ApiDoc({
     summary: "Export or erase one buyer's personal data",
+    status: 202,
+    type: PrivacyRequestDto,
+    responseDescription: 'The request, as it ran',
+    errors: [400],
     description:
       "Finds the calling partner's orders whose buyer has this email (matched " +
       'case-insensitively through a keyed blind index; the email itself is not stored). ' +
@@ -30,7 +29,6 @@ export class PrivacyController {
       '`{requestId, orderIds}`. The request is kept as an audit record (who, when, how many ' +
       'orders; never the data).',
   })
-  @ApiAcceptedResponse({ type: PrivacyRequestDto, description: 'The request, as it ran' })
   create(
     @CurrentPartner() partnerId: string,
     @Body() dto: CreatePrivacyRequestDto,
@@ -39,14 +37,15 @@ export class PrivacyController {
   }
 
   @Get(':id')
-  @ApiOperation({
+  @ApiDoc({
     summary: 'A privacy request',
+    type: PrivacyRequestDto,
+    errors: [404],
     description:
       "One of the partner's privacy requests (those Shopify's compliance webhooks made " +
       'for its stores included, `source: "shopify"`). A completed export carries `data` for ' +
       '7 days, and until the buyer is erased.',
   })
-  @ApiOkResponse({ type: PrivacyRequestDto })
   get(@CurrentPartner() partnerId: string, @Param('id') id: string): Promise<PrivacyRequestDto> {
     return this.requests.get(partnerId, id);
   }

@@ -15,6 +15,7 @@ export enum QueueName {
   InboundEvents = 'inbound-events',
   Orders = 'orders',
   Privacy = 'privacy',
+  Recordings = 'recordings',
 }
 
 /** Human-readable queue names (dashboards). */
@@ -26,6 +27,7 @@ export const QUEUE_LABELS: Record<QueueName, string> = {
   [QueueName.InboundEvents]: 'Inbound store webhooks (apply to the catalog)',
   [QueueName.Orders]: "Orders (placed in the brand's store)",
   [QueueName.Privacy]: "Privacy (buyers' data retention, encryption key rotation)",
+  [QueueName.Recordings]: 'Recordings (one long-running job per recorded session; retention)',
 };
 
 export interface JobPayloads {
@@ -52,6 +54,10 @@ export interface JobPayloads {
   'privacy.erase-expired': { trigger: string };
   /** Re-seals every sealed column under the first key of ENCRYPTION_KEYS (resumable). */
   'keys.rotate': { trigger: string };
+  /** Records one session for as long as it is live (taken over by another worker on a crash). */
+  'recording.run': { sessionId: string };
+  /** Periodic: deletes recordings older than RECORDING_RETENTION. */
+  'recordings.prune': { trigger: string };
 }
 
 export type JobName = keyof JobPayloads;
@@ -197,7 +203,29 @@ export const JOBS = {
   },
   'privacy.erase-expired': privacyJob('privacy.erase-expired'),
   'keys.rotate': privacyJob('keys.rotate'),
+  'recording.run': {
+    queue: QueueName.Recordings,
+    // Like a relay run: it lasts as long as its session; a worker that dies hands it over
+    // through BullMQ's stalled-job check, and the resumer re-enqueues a lost one.
+    options: { attempts: 1, removeOnComplete: true, removeOnFail: true },
+    parse: (data) => ({ sessionId: payload.uuid(payload.obj(data), 'sessionId') }),
+  },
+  'recordings.prune': {
+    queue: QueueName.Recordings,
+    options: {
+      ...DEFAULT_OPTIONS,
+      attempts: 3,
+      removeOnComplete: { age: 3600, count: 100 },
+      removeOnFail: { age: 24 * 3600, count: 1000 },
+    },
+    parse: (data) => ({ trigger: payload.string(payload.obj(data), 'trigger') }),
+  },
 } satisfies { [N in JobName]: JobDefinition<N> };
+
+/** Job id of a session's recording run: one at a time per session. */
+export function recordingJobId(sessionId: string): string {
+  return `recording-${sessionId}`;
+}
 
 /** BullMQ job id of an order's placement: one per order, so enqueueing twice is a no-op. */
 export function orderJobId(orderId: string): string {

@@ -71,6 +71,25 @@ describe('buildRelayCommand', () => {
       '/m/d1/index.m3u8',
     ]);
   });
+
+  it('HLS into a scratch folder the publisher empties: ffmpeg deletes no segment', () => {
+    const cmd = buildRelayCommand({
+      output: { kind: 'hls', dir: '/s/r1', segmentSeconds: 2, listSize: 30, keepSegments: true },
+      encode: null,
+    });
+    expect(cmd.args).toEqual(expect.arrayContaining(['-c', 'copy']));
+    expect(cmd.args.slice(-9)).toEqual([
+      '-hls_time',
+      '2',
+      '-hls_list_size',
+      '30',
+      '-hls_flags',
+      'independent_segments+temp_file',
+      '-hls_segment_filename',
+      '/s/r1/seg_%06d.ts',
+      '/s/r1/index.m3u8',
+    ]);
+  });
 });
 
 describe('codecArgs (custom transcode profiles: the lists they always had)', () => {

@@ -41,8 +41,12 @@ export type RelayOutput =
    * verified by Node's TLS.
    */
   | { kind: 'flv-stdout' }
-  /** HLS rendition into `dir` (index.m3u8 + segments). */
-  | { kind: 'hls'; dir: string; segmentSeconds?: number; listSize?: number };
+  /**
+   * HLS into the scratch folder `dir` (index.m3u8 + segments), published from there by
+   * the HlsPublisher. `keepSegments`: ffmpeg deletes none (the publisher deletes each
+   * one once stored; recordings).
+   */
+  | { kind: 'hls'; dir: string; segmentSeconds?: number; listSize?: number; keepSegments?: boolean };
 
 /**
  * The input is always FLV on ffmpeg's stdin, written by the relay from the in-process
@@ -176,7 +180,9 @@ function outputArgs(output: RelayOutput): string[] {
     '-hls_list_size',
     String(output.listSize ?? 6),
     '-hls_flags',
-    'delete_segments+independent_segments+temp_file',
+    output.keepSegments
+      ? 'independent_segments+temp_file'
+      : 'delete_segments+independent_segments+temp_file',
     '-hls_segment_filename',
     `${output.dir}/seg_%06d.ts`,
     `${output.dir}/index.m3u8`,

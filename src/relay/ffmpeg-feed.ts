@@ -1,3 +1,4 @@
+import type { MediaClock } from '../media/media-clock';
 import type { MediaService } from '../media/media.service';
 import { FLV_FILE_HEADER, writeFlvTag } from '../media/media-hub';
 import type { FfmpegCommand } from './ffmpeg-command';
@@ -10,6 +11,7 @@ export const MAX_BUFFERED_BYTES = 16 * 1024 * 1024;
  * Starts ffmpeg fed FLV over stdin from hub stream `name` (pulled from `pullFrom` when
  * another node holds it): ffmpeg never connects anywhere, and it ends at EOF if its
  * worker dies. More than MAX_BUFFERED_BYTES waiting in its stdin stops it (too slow).
+ * `clock` notes when each message arrived (the packager's PROGRAM-DATE-TIME).
  */
 export function feedFfmpeg(
   runner: FfmpegRunner,
@@ -17,6 +19,7 @@ export function feedFfmpeg(
   name: string,
   pullFrom: string | null,
   command: FfmpegCommand,
+  clock: MediaClock | null = null,
 ): {
   proc: FfmpegProcess;
   overflowed: () => boolean;
@@ -36,6 +39,7 @@ export function feedFfmpeg(
         void proc.stop(500);
         return;
       }
+      clock?.observe(m, Date.now());
       writeFlvTag(proc.stdin, m);
       mediaBytes += m.payload.length;
     },

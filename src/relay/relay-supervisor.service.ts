@@ -94,7 +94,7 @@ export class RelaySupervisor {
     // The pre-flight follows the session's stream for as long as this run holds the relay.
     let preflight: RelayPreflight | null = null;
     try {
-      return await this.loop(relayId, fence, signal, hooks, claimed.bytesSent, (snap) => {
+      const result = await this.loop(relayId, fence, signal, hooks, claimed.bytesSent, (snap) => {
         preflight ??= new RelayPreflight(
           this.transports.watch(snap.session!),
           snap.relay.warnings ?? [],
@@ -102,6 +102,8 @@ export class RelaySupervisor {
         );
         return preflight;
       });
+      if (result === 'lost') await this.releaseIfOver(relayId);
+      return result;
     } finally {
       (preflight as RelayPreflight | null)?.release();
     }
@@ -198,6 +200,22 @@ export class RelaySupervisor {
     const done = await this.store.write(relay.id, fence, to, { ...patch, bitrateKbps: null });
     await this.transports.release(relay.destinationId);
     return done ? to : 'lost';
+  }
+
+  /**
+   * A run that lost its relay because the session ended (stopping a session's relays
+   * moves them to a new generation) still leaves the rendition's files: they go unless
+   * another run holds the relay now.
+   */
+  private async releaseIfOver(relayId: string): Promise<void> {
+    try {
+      const snap = await this.store.snapshot(relayId);
+      if (snap && (!shouldRun(snap) || !ACTIVE_STATES.includes(snap.relay.state))) {
+        await this.transports.release(snap.relay.destinationId);
+      }
+    } catch (err) {
+      this.log.warn(`relay ${relayId}: files not released: ${(err as Error).message}`);
+    }
   }
 
   /** Sleeps until `at`, watching for changes; a destination edit retries at once. */

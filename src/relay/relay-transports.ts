@@ -1,4 +1,5 @@
 import type { LookupFunction } from 'node:net';
+import type { MediaClock } from '../media/media-clock';
 import type { MediaService } from '../media/media.service';
 import type { PushRun } from '../media/rtmp-push';
 import type { EncoderLease } from './encoder-pool';
@@ -6,6 +7,7 @@ import { scrub, secretsOfUrl } from './ffmpeg-command';
 import type { FfmpegCommand } from './ffmpeg-command';
 import { exitText, feedFfmpeg, MAX_BUFFERED_BYTES, OVERFLOW_TEXT } from './ffmpeg-feed';
 import type { FfmpegRunner } from './ffmpeg-runner';
+import type { HlsPublisher } from './hls-publisher';
 
 /** What a running relay reports, whatever carries it. */
 export interface TransportProgress {
@@ -72,10 +74,11 @@ export function ffmpegTransport(
   stream: StreamRef,
   command: FfmpegCommand,
   lease: EncoderLease | null = null,
+  clock: MediaClock | null = null,
 ): RelayTransport {
   const fed = lease
-    ? feedFfmpeg(runner, media, lease.output, null, command)
-    : feedFfmpeg(runner, media, stream.streamName, pullFrom(media, stream), command);
+    ? feedFfmpeg(runner, media, lease.output, null, command, clock)
+    : feedFfmpeg(runner, media, stream.streamName, pullFrom(media, stream), command, clock);
   let stopped = false;
   const exited = Promise.race([
     fed.proc.exited.then((exit) => (fed.overflowed() ? OVERFLOW_TEXT : exitText(exit))),
@@ -99,6 +102,40 @@ export function ffmpegTransport(
     stop: async () => {
       stopped = true;
       await fed.proc.stop();
+      await exited;
+    },
+  };
+}
+
+/**
+ * The brand-site rendition: ffmpeg packages into this worker's scratch folder (as
+ * `ffmpegTransport`), and `publisher` stores each finished segment and the playlist
+ * through the storage driver. Storage failing fails the attempt (the relay retries).
+ */
+export function hlsTransport(
+  packager: RelayTransport,
+  publisher: HlsPublisher,
+  cleanup: () => Promise<void>,
+): RelayTransport {
+  let stopped = false;
+  publisher.start();
+  const storageFailed = publisher.failed.then(async (message) => {
+    await packager.stop();
+    return `storage: ${message}`;
+  });
+  const exited = Promise.race([packager.exited, storageFailed]).then(async (error) => {
+    await packager.stop();
+    await publisher.finish(false);
+    await cleanup();
+    return stopped ? null : error;
+  });
+  return {
+    kind: 'ffmpeg',
+    exited,
+    onProgress: (listener) => packager.onProgress(listener),
+    stop: async () => {
+      stopped = true;
+      await packager.stop();
       await exited;
     },
   };

@@ -4,6 +4,7 @@ import type { DataSource } from 'typeorm';
 import type { AppConfig } from '../../config/env.schema';
 import { APP_CONFIG } from '../common/app-config';
 import { DestinationsModule } from '../destinations/destinations.module';
+import { ShoppingModule } from '../shopping/shopping.module';
 import { CLOCK, SYSTEM_CLOCK } from './clock';
 import { FfmpegRunner } from './ffmpeg-runner';
 import { RelayProcessor, RelayResumer } from './relay.processor';
@@ -18,6 +19,13 @@ export const RELAY_POLL_MS = 1000;
 /** Progress (bitrate, bytes) written to Postgres at most this often, for all runs at once. */
 export const RELAY_PROGRESS_WRITE_MS = 2000;
 
+/** The one ffmpeg spawner of a worker module (PATH only in its environment). */
+export const FFMPEG_RUNNER_PROVIDER = {
+  provide: FfmpegRunner,
+  useFactory: (config: AppConfig) => new FfmpegRunner(config.ffmpegPath, config.ffmpegEnv),
+  inject: [APP_CONFIG],
+};
+
 /** Closes the shared poll when the worker stops. */
 class RelayWatchCloser implements OnApplicationShutdown {
   constructor(@Inject(RELAY_PULSES) private readonly watch: RelayWatch) {}
@@ -31,7 +39,7 @@ class RelayWatchCloser implements OnApplicationShutdown {
  * only here): rows, transports, the shared poll, ffmpeg, the clock.
  */
 @Module({
-  imports: [DestinationsModule],
+  imports: [DestinationsModule, ShoppingModule],
   providers: [
     RelaySupervisor,
     RelayProcessor,
@@ -45,11 +53,7 @@ class RelayWatchCloser implements OnApplicationShutdown {
       inject: [getDataSourceToken()],
     },
     RelayWatchCloser,
-    {
-      provide: FfmpegRunner,
-      useFactory: (config: AppConfig) => new FfmpegRunner(config.ffmpegPath, config.ffmpegEnv),
-      inject: [APP_CONFIG],
-    },
+    FFMPEG_RUNNER_PROVIDER,
     { provide: CLOCK, useValue: SYSTEM_CLOCK },
   ],
 })

@@ -11,6 +11,13 @@ export interface PinView {
   pinnedAt: string;
 }
 
+/** A pin on the session's timeline (pin_history). */
+export interface PinSpan {
+  productId: string;
+  pinnedAt: string;
+  unpinnedAt: string | null;
+}
+
 /** Pinning products of the channel's brand during a live session. */
 @Injectable()
 export class PinsService {
@@ -36,6 +43,11 @@ export class PinsService {
         [sessionId, productId, partnerId],
       )) as Array<{ pinned_at: Date }>;
       if (rows[0]) {
+        await m.query(
+          `INSERT INTO pin_history (session_id, product_id, partner_id, pinned_at)
+           VALUES ($1, $2, $3, $4)`,
+          [sessionId, productId, partnerId, rows[0].pinned_at],
+        );
         await this.outbox.record(m, partnerId, 'session.product_pinned', {
           sessionId,
           productId,
@@ -57,6 +69,11 @@ export class PinsService {
         [sessionId, productId],
       )) as [unknown[], number];
       if (!rows.length) throw AppError.notFound('pin');
+      await m.query(
+        `UPDATE pin_history SET unpinned_at = now()
+          WHERE session_id = $1 AND product_id = $2 AND unpinned_at IS NULL`,
+        [sessionId, productId],
+      );
       await this.outbox.record(m, partnerId, 'session.product_unpinned', { sessionId, productId });
     });
   }
@@ -77,6 +94,23 @@ export class PinsService {
       out.set(r.sessionId, list);
     }
     return out;
+  }
+
+  /**
+   * Every pin of a session with its times, oldest first (a product pinned twice is there
+   * twice): the timeline players and playlists follow.
+   */
+  async timeline(sessionId: string): Promise<PinSpan[]> {
+    const rows = (await this.db.query(
+      `SELECT product_id, pinned_at, unpinned_at FROM pin_history
+        WHERE session_id = $1 ORDER BY pinned_at, id`,
+      [sessionId],
+    )) as Array<{ product_id: string; pinned_at: Date; unpinned_at: Date | null }>;
+    return rows.map((r) => ({
+      productId: r.product_id,
+      pinnedAt: r.pinned_at.toISOString(),
+      unpinnedAt: r.unpinned_at ? r.unpinned_at.toISOString() : null,
+    }));
   }
 
   private async session(

@@ -157,7 +157,8 @@ describe('brand-site player in a browser', () => {
     const stock = inStore.variants.reduce((n, x) => n + x.inventory_quantity, 0);
     for (const w of watchers) {
       const card = w.page.locator(`li[data-product-id="${product.id}"]`);
-      await card.waitFor({ timeout: 5000 });
+      // It shows when the playhead reaches the pin (the rendition runs seconds behind).
+      await card.waitFor({ timeout: 15_000 });
       expect(await card.locator('h3').textContent()).toBe(product.title);
       expect(await card.locator('.price').textContent()).toBe(money(lowest));
       expect(await card.locator('.stock').textContent()).toBe(`${stock} in stock`);
@@ -298,7 +299,7 @@ describe('brand-site player in a browser', () => {
     await f.t.http().delete(`/v1/sessions/${sessionId}/pins/${product.id}`).set(f.auth).expect(204);
     await desktop
       .locator(`li[data-product-id="${product.id}"]`)
-      .waitFor({ state: 'detached', timeout: 5000 });
+      .waitFor({ state: 'detached', timeout: 15_000 });
 
     // The show ends: back to offline.
     await publisher.stop();

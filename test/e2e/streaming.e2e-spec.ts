@@ -218,7 +218,8 @@ describe('live streaming (real processes)', () => {
     await waitFor(async () => (await fetch(hls)).status === 200, { what: 'HLS playlist' });
     const playlist = await (await fetch(hls)).text();
     expect(playlist).toContain('#EXTM3U');
-    expect(playlist).toMatch(/seg_\d{6}\.ts/);
+    expect(playlist).toMatch(/seg_[0-9a-z]+_\d{6}\.ts/);
+    expect(playlist).toContain('#EXT-X-PROGRAM-DATE-TIME:');
     expect((await probe(hls)).some((s) => s.codec_type === 'video')).toBe(true);
     // One ffmpeg while live, the HLS rendition's (passthrough relays need none).
     const live = ffmpegs();

@@ -37,6 +37,7 @@ describe('channels (HTTP)', () => {
       brandId: null,
       status: 'idle',
       currentSessionId: null,
+      recording: false,
       ingest: {
         url: 'rtmp://ingest.example.com:1936/live',
         streamKey: expect.stringMatching(/^live_/),

@@ -38,7 +38,14 @@ export interface Publisher {
  */
 export function publishTestPattern(
   url: string,
-  opts: { size?: string; fps?: number; bitrateKbps?: number; keyframeSeconds?: number } = {},
+  opts: {
+    size?: string;
+    fps?: number;
+    bitrateKbps?: number;
+    keyframeSeconds?: number;
+    /** Publish this many seconds of media, then end (default: until stopped). */
+    seconds?: number;
+  } = {},
 ): Publisher {
   const size = opts.size ?? '640x360';
   const fps = opts.fps ?? 30;
@@ -78,6 +85,7 @@ export function publishTestPattern(
         'aac',
         '-b:a',
         '64k',
+        ...(opts.seconds ? ['-t', String(opts.seconds)] : []),
         '-f',
         'flv',
         url,
