@@ -293,56 +293,68 @@ describe('hostile peers at the media edge (real process)', () => {
       const peers = await Promise.all(
         ADDRESSES.flatMap((a) => Array.from({ length: PER_ADDRESS }, () => open(a))),
       );
-      const closedFrom = (address: string) =>
-        peers.filter((p) => p.address === address && p.closedAt !== null).length;
+      let pub: Publisher | null = null;
+      try {
+        const closedFrom = (address: string) =>
+          peers.filter((p) => p.address === address && p.closedAt !== null).length;
 
-      // Exactly 10 per address closed while the 900 admitted are all still pending: the
-      // server counts 900 (no handshake has timed out yet), so each closed one was refused.
-      // (After the 5 s handshake timeout this can no longer hold: the wait fails.)
-      await waitFor(
-        async () =>
-          ADDRESSES.every((a) => closedFrom(a) === PER_ADDRESS - ADMITTED) &&
-          (await metric('castbridge_ingest_connections', { state: 'pending' })) ===
-            ADDRESSES.length * ADMITTED,
-        { what: '10 refused per address, 900 pending', timeoutMs: 6000, intervalMs: 50 },
-      );
-      const admitted = peers.filter((p) => p.closedAt === null);
-      expect(admitted.length).toBe(ADDRESSES.length * ADMITTED);
+        // Exactly 10 per address closed while the 900 admitted are all still pending: the
+        // server counts 900 (no handshake has timed out yet), so each closed one was refused.
+        // (After the 5 s handshake timeout this can no longer hold: the wait fails.)
+        await waitFor(
+          async () =>
+            ADDRESSES.every((a) => closedFrom(a) === PER_ADDRESS - ADMITTED) &&
+            (await metric('castbridge_ingest_connections', { state: 'pending' })) ===
+              ADDRESSES.length * ADMITTED,
+          { what: '10 refused per address, 900 pending', timeoutMs: 6000, intervalMs: 50 },
+        );
+        const admitted = peers.filter((p) => p.closedAt === null);
+        expect(admitted.length).toBe(ADDRESSES.length * ADMITTED);
 
-      // Garbage senders among them (not RTMP version 3): closed at once, the others untouched.
-      const garbage = admitted.filter((_, i) => i % 45 === 0);
-      const idle = admitted.filter((_, i) => i % 45 !== 0);
-      expect(garbage.length).toBe(20);
-      for (const p of garbage)
-        p.socket.write(Buffer.concat([Buffer.from([0x47]), randomBytes(2999)]));
-      await waitFor(
-        async () =>
-          garbage.every((p) => p.closedAt !== null) &&
-          idle.every((p) => p.closedAt === null) &&
-          (await metric('castbridge_ingest_connections', { state: 'pending' })) === idle.length,
-        { what: 'garbage senders closed, 880 idle still pending', timeoutMs: 6000, intervalMs: 50 },
-      );
+        // Garbage senders among them (not RTMP version 3): closed at once, the others untouched.
+        const garbage = admitted.filter((_, i) => i % 45 === 0);
+        const idle = admitted.filter((_, i) => i % 45 !== 0);
+        expect(garbage.length).toBe(20);
+        for (const p of garbage)
+          p.socket.write(Buffer.concat([Buffer.from([0x47]), randomBytes(2999)]));
+        await waitFor(
+          async () =>
+            garbage.every((p) => p.closedAt !== null) &&
+            idle.every((p) => p.closedAt === null) &&
+            (await metric('castbridge_ingest_connections', { state: 'pending' })) === idle.length,
+          {
+            what: 'garbage senders closed, 880 idle still pending',
+            timeoutMs: 6000,
+            intervalMs: 50,
+          },
+        );
 
-      // A real creator publishes during the flood, from its own address.
-      const pub = publishTestPattern(`rtmp://127.0.0.1:${rtmpPort}/live/${channel.streamKey}`);
-      publishers.push(pub);
-      await liveSession();
-      await waitFor(() => hasVideo(`${sink.url}/main-key`), {
-        what: 'video during the flood',
-        timeoutMs: 20_000,
-      });
-      // Every idle one is closed by the server at its handshake timeout (5 s), none by us.
-      await waitFor(async () => idle.every((p) => p.closedAt !== null), {
-        what: 'idle connections closed',
-        timeoutMs: 15_000,
-      });
-      const earliest = Math.min(...idle.map((p) => (p.closedAt as number) - p.openedAt));
-      expect(earliest).toBeGreaterThanOrEqual(4500);
-      for (const p of peers) p.socket.destroy();
-      expect(await metric('castbridge_ingest_connections', { state: 'publishing' })).toBe(1);
-      expect(await metric('castbridge_ingest_connections', { state: 'pending' })).toBe(0);
-      await pub.stop();
-      await waitEnded();
+        // A real creator publishes during the flood, from its own address.
+        pub = publishTestPattern(`rtmp://127.0.0.1:${rtmpPort}/live/${channel.streamKey}`);
+        publishers.push(pub);
+        await liveSession();
+        await waitFor(() => hasVideo(`${sink.url}/main-key`), {
+          what: 'video during the flood',
+          timeoutMs: 20_000,
+        });
+        // Every idle one is closed by the server at its handshake timeout (5 s), none by us.
+        await waitFor(async () => idle.every((p) => p.closedAt !== null), {
+          what: 'idle connections closed',
+          timeoutMs: 15_000,
+        });
+        const earliest = Math.min(...idle.map((p) => (p.closedAt as number) - p.openedAt));
+        expect(earliest).toBeGreaterThanOrEqual(4500);
+        for (const p of peers) p.socket.destroy();
+        expect(await metric('castbridge_ingest_connections', { state: 'publishing' })).toBe(1);
+        expect(await metric('castbridge_ingest_connections', { state: 'pending' })).toBe(0);
+      } finally {
+        // Whatever failed, the next cases start from an idle channel and no flood.
+        for (const p of peers) p.socket.destroy();
+        if (pub) {
+          await pub.stop();
+          await waitEnded();
+        }
+      }
       await assertHealthy();
     });
 

@@ -21,7 +21,9 @@ const TYPES = ['counter', 'gauge', 'histogram', 'summary', 'untyped'];
 function parseValue(raw: string, line: string): number {
   if (raw === '+Inf') return Infinity;
   if (raw === '-Inf') return -Infinity;
-  if (raw === 'NaN') return NaN;
+  // Prometheus reads values with Go's strconv.ParseFloat, which takes NaN in any case;
+  // prom-client writes `Nan` (a gauge with no samples yet, e.g. event-loop lag).
+  if (/^nan$/i.test(raw)) return NaN;
   const v = Number(raw);
   if (raw === '' || Number.isNaN(v)) throw new Error(`bad sample value in: ${line}`);
   return v;
