@@ -4,7 +4,7 @@ import { INBOUND_RETENTION_DAYS, INBOUND_SWEEP_MS } from '../catalog/catalog.pro
 import { APP_CONFIG } from '../common/app-config';
 import { INGEST_WATCH_MS } from '../ingest/ingest.service';
 import { INGEST_SWEEP_MS } from '../media/rtmp-ingest-server';
-import { STALL_CHECK_MS } from '../media/rtmp-push';
+import { PUSH_COALESCE_MS, STALL_CHECK_MS } from '../media/rtmp-push';
 import { OUTBOX_RETENTION_DAYS } from '../notifications/outbox-maintenance.processor';
 import {
   RELAY_FALLBACK_MS,
@@ -170,6 +170,12 @@ export const LOOPS: Record<string, Loop> = {
     everyMs: STALL_CHECK_MS,
     what: 'write progress of each push (a destination that stopped reading)',
     while: 'a push runs',
+  },
+  pushCoalesce: {
+    role: 'worker',
+    everyMs: PUSH_COALESCE_MS,
+    what: 'hand each destination socket the writes of the window at once (one timer for every push)',
+    while: 'a push wrote in the window',
   },
   outboxRelay: {
     role: 'worker',
