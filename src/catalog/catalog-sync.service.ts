@@ -27,8 +27,8 @@ export const RECONCILE_OVERLAP_MS = 60_000;
 /** An import marked running but untouched for this long is restarted by the periodic sweep. */
 const STUCK_IMPORT_MS = 10 * 60_000;
 /** Products (and stock levels) written per transaction while reading an export. */
-export const IMPORT_BATCH = 250;
-export const LEVELS_BATCH = 1000;
+export const IMPORT_BATCH = 500;
+export const LEVELS_BATCH = 5000;
 /** More changed products than this since the watermark: reconcile with an export, not pages. */
 export const RECONCILE_EXPORT_THRESHOLD = 2000;
 /** How often the waiting import looks at its connection row (the webhook sets bulk_finished_at). */

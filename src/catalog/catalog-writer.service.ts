@@ -172,7 +172,9 @@ export class CatalogWriter {
     if (items.length > 0) await this.recomputeStock(m, conn, items, false);
     // Variants the store no longer lists for these products.
     await m.query(
-      `DELETE FROM variants WHERE product_id = ANY($1::uuid[]) AND NOT (external_id = ANY($2::text[]))`,
+      `DELETE FROM variants v
+        WHERE v.product_id = ANY($1::uuid[])
+          AND NOT EXISTS (SELECT 1 FROM unnest($2::text[]) AS x(id) WHERE x.id = v.external_id)`,
       [fresh.map((r) => r.id), cols.externalId],
     );
 
@@ -350,12 +352,15 @@ export class CatalogWriter {
           WHERE l.store_connection_id = $1 AND l.inventory_item_id = ANY($2::text[])
           GROUP BY l.inventory_item_id),
        old AS (
-         SELECT v.id, v.inventory_quantity FROM variants v JOIN s ON s.inventory_item_id = v.inventory_item_id
-          WHERE v.store_connection_id = $1 FOR UPDATE OF v)
-       UPDATE variants v SET inventory_quantity = s.total, inventory_updated_at = GREATEST(v.inventory_updated_at, now()), updated_at = now()
-         FROM s, old
-        WHERE v.store_connection_id = $1 AND v.inventory_item_id = s.inventory_item_id AND old.id = v.id
-          AND v.inventory_quantity <> s.total
+         SELECT v.id, v.inventory_quantity, s.total
+           FROM variants v JOIN s ON s.inventory_item_id = v.inventory_item_id
+          WHERE v.store_connection_id = $1 AND v.inventory_quantity <> s.total
+          FOR UPDATE OF v)
+       UPDATE variants v
+          SET inventory_quantity = old.total,
+              inventory_updated_at = GREATEST(v.inventory_updated_at, now()), updated_at = now()
+         FROM old
+        WHERE v.id = old.id
        RETURNING v.id, v.product_id, v.external_id, old.inventory_quantity AS previous,
                  v.inventory_quantity, v.inventory_tracked, v.inventory_policy`,
       [conn.id, inventoryItemIds],

@@ -35,7 +35,6 @@ interface Watched {
   timer: NodeJS.Timeout;
 }
 
-
 /**
  * What the brand-site player shows, and its live updates. One poll per watched
  * destination, shared by all its viewers (pins, prices and stock change in Postgres, from

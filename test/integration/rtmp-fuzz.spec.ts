@@ -48,7 +48,7 @@ describe('fuzzing the RTMP door and the push client with mutated real sessions',
       },
     ));
     sink = await startNginxSink();
-     
+
     console.log(`rtmp fuzz: seed ${SEED}, ${FUZZ_SECONDS} s per loop`);
   });
 
@@ -135,7 +135,7 @@ describe('fuzzing the RTMP door and the push client with mutated real sessions',
       what: 'a real publish after the fuzz',
     });
     await after.stop();
-     
+
     console.log(`rtmp fuzz: ${cases} mutated publishes against the ingest`);
   });
 
@@ -224,7 +224,7 @@ describe('fuzzing the RTMP door and the push client with mutated real sessions',
       { what: 'sockets and timers back to where they were', timeoutMs: 10_000 },
     );
     await new Promise<void>((r) => server.close(() => r()));
-     
+
     console.log(`rtmp fuzz: ${cases} mutated server answers against the push client`);
   });
 });

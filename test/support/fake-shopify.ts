@@ -142,6 +142,8 @@ export interface RequestRecord {
   at: number;
   /** GraphQL: the root fields asked for (e.g. ['products'], ['orderCreate']). */
   fields: string[];
+  /** GraphQL: the `query` (search) variable, if any. */
+  search: string | null;
   /** GraphQL: the throttle answer (THROTTLED), with the bucket as it was. */
   throttled: { requested: number; available: number; restoreRate: number } | null;
 }
@@ -599,6 +601,8 @@ export class FakeShopify {
   bulkWebhooks = true;
   /** How long a bulk operation runs before it completes. */
   bulkDelayMs = 50;
+  /** Called as each bulk operation is created (tests make things happen mid-import). */
+  onBulkStart: ((query: string, shop: FakeShop) => void) | null = null;
   private readonly schema = shopifyAdminSchema();
   private readonly codes = new Map<string, string>();
   private server!: Server;
@@ -869,6 +873,7 @@ export class FakeShopify {
       shop,
       at: Date.now(),
       fields: [],
+      search: null,
       throttled: null,
     };
     this.requests.push(record);
@@ -1010,6 +1015,7 @@ export class FakeShopify {
       .filter((s): s is FieldNode => s.kind === Kind.FIELD)
       .map((s) => s.name.value);
     const variables = body.variables ?? {};
+    record.search = typeof variables.query === 'string' ? variables.query : null;
     const requested = queryCost(this.schema, doc, op, variables);
     const status = () => ({
       maximumAvailable: this.throttle.maximumAvailable,
@@ -1381,6 +1387,7 @@ export class FakeShopify {
       secret: randomBytes(12).toString('hex'),
     };
     shop.bulkOps.set(id, bulkOp);
+    this.onBulkStart?.(query, shop);
     setTimeout(() => {
       bulkOp.status = 'RUNNING';
       void this.finishBulk(shop, bulkOp, doc);
@@ -1617,9 +1624,7 @@ function topicEnum(topic: string): string {
   return topic.replace(/\//g, '_').toUpperCase();
 }
 
-function isConnectionValue(
-  v: unknown,
-): v is {
+function isConnectionValue(v: unknown): v is {
   edges?: Array<{ node: Record<string, unknown> }>;
   nodes?: Array<Record<string, unknown>>;
 } {

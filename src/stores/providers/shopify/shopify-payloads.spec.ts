@@ -127,10 +127,14 @@ describe('Shopify payloads → provider-neutral shapes', () => {
       storeOrderId: '9',
       status: 'refunded',
     });
-    expect(toStoreChange('app/uninstalled', {}, at)).toEqual({ kind: 'app.uninstalled', shop: null });
-    expect(
-      toStoreChange('app/uninstalled', { myshopify_domain: 'a.myshopify.com' }, at),
-    ).toEqual({ kind: 'app.uninstalled', shop: 'a.myshopify.com' });
+    expect(toStoreChange('app/uninstalled', {}, at)).toEqual({
+      kind: 'app.uninstalled',
+      shop: null,
+    });
+    expect(toStoreChange('app/uninstalled', { myshopify_domain: 'a.myshopify.com' }, at)).toEqual({
+      kind: 'app.uninstalled',
+      shop: 'a.myshopify.com',
+    });
     expect(
       toStoreChange(
         'bulk_operations/finish',
