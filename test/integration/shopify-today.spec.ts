@@ -1,3 +1,4 @@
+import { request as httpRequest } from 'node:http';
 import { DataSource } from 'typeorm';
 import { StoreConnection } from '../../src/stores/store-connection.entity';
 import { StoreCredentials } from '../../src/stores/store-credentials.service';
@@ -114,15 +115,26 @@ describe('Shopify today: locations, expiring tokens, compliance webhooks, header
 
   it("keeps tokens per shop: shop A's token does not work at shop B", async () => {
     const tokenA = [...f.fake.tokens.entries()].find(([, t]) => t.shop === f.fake.shop)![0];
-    const res = await fetch(`${f.fake.origin}/admin/api/2026-10/graphql.json`, {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/json',
-        'x-shopify-access-token': tokenA,
-        host: SHOP_B,
-      },
-      body: JSON.stringify({ query: '{ shop { currencyCode } }' }),
-    });
+    // Shopify tells shops apart by the Host (fetch cannot set it: plain http).
+    const ask = (host: string) =>
+      new Promise<number>((resolve, reject) => {
+        const body = JSON.stringify({ query: '{ shop { currencyCode } }' });
+        const req = httpRequest(
+          `${f.fake.origin}/admin/api/2026-10/graphql.json`,
+          {
+            method: 'POST',
+            headers: { 'content-type': 'application/json', 'x-shopify-access-token': tokenA, host },
+          },
+          (r) => {
+            r.resume();
+            resolve(r.statusCode ?? 0);
+          },
+        );
+        req.on('error', reject);
+        req.end(body);
+      });
+    expect(await ask(f.fake.shop)).toBe(200);
+    const res = { status: await ask(SHOP_B) };
     expect(res.status).toBe(401);
   });
 
