@@ -257,6 +257,8 @@ function setup() {
     findActiveByShop: jest.fn(async (_m: EntityManager, _provider: string, shop: string) =>
       linked.has(shop) ? linked.get(shop)! : null,
     ),
+    // No product here belongs to another shop (the replay check is tested against Postgres).
+    productBelongsElsewhere: jest.fn(async () => false),
   };
   const syncState = {
     revoke: jest.fn(async (m: EntityManager, id: string) =>

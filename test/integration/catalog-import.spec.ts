@@ -39,7 +39,7 @@ describe('catalog import and reconciliation against the local store', () => {
     // export starts, and the first download of the products file is cut after 12,000 lines.
     f.fake.onBulkStart = (query) => {
       if (query.includes('products')) {
-        f.fake.drainBucket();
+        f.fake.drainBucketBeforeNextCall();
         f.fake.rateLimitNext(1, '1.0', 1);
       } else {
         f.fake.expireAccessTokens();
@@ -153,6 +153,15 @@ describe('catalog import and reconciliation against the local store', () => {
         `SELECT p.title, v.price::text AS price FROM products p JOIN variants v ON v.product_id = p.id
           WHERE p.external_id = $1 LIMIT 1`,
         [String(a.id)],
+      );
+    }
+    if (row?.title !== 'Changed while our webhook was lost') {
+      console.log(
+        JSON.stringify(
+          f.fake.requests
+            .slice(requestsBefore)
+            .map((r) => [r.at, r.path, r.fields, r.search, r.status, r.throttled]),
+        ),
       );
     }
     expect(row).toEqual({ title: 'Changed while our webhook was lost', price: '99.00' });

@@ -710,6 +710,15 @@ export class FakeShopify {
     this.rateLimit = { remaining: count, retryAfter, afterCalls };
   }
 
+  /**
+   * Empties the shop's bucket just before its next GraphQL call is costed, as another
+   * client of the same app and shop would (the caller's own pacing cannot see it coming).
+   */
+  drainBucketBeforeNextCall(domain = this.shop): void {
+    this.drainNext.add(domain);
+  }
+  private readonly drainNext = new Set<string>();
+
   /** Empties a shop's GraphQL bucket now (it refills at the restore rate). */
   drainBucket(domain = this.shop): void {
     this.shopData(domain).bucket = { available: 0, at: Date.now() };
@@ -1014,6 +1023,7 @@ export class FakeShopify {
     record.fields = op.selectionSet.selections
       .filter((s): s is FieldNode => s.kind === Kind.FIELD)
       .map((s) => s.name.value);
+    if (this.drainNext.delete(shop.domain)) shop.bucket = { available: 0, at: Date.now() };
     const variables = body.variables ?? {};
     record.search = typeof variables.query === 'string' ? variables.query : null;
     const requested = queryCost(this.schema, doc, op, variables);
