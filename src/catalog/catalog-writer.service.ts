@@ -333,7 +333,8 @@ export class CatalogWriter {
     emitEvents: boolean,
   ): Promise<void> {
     if (inventoryItemIds.length === 0) return;
-    const rows: Array<{
+    // (An UPDATE … RETURNING answers [rows, count] through TypeORM: updateReturning unwraps it.)
+    const rows = await updateReturning<{
       id: string;
       product_id: string;
       external_id: string;
@@ -341,7 +342,8 @@ export class CatalogWriter {
       inventory_quantity: number;
       inventory_tracked: boolean;
       inventory_policy: string;
-    }> = await m.query(
+    }>(
+      m,
       `WITH s AS (
          SELECT l.inventory_item_id,
                 COALESCE(SUM(l.available) FILTER (

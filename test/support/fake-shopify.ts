@@ -413,8 +413,32 @@ interface PageArgs {
   before?: string | null;
 }
 
-/** A connection over `items` (already in order), paged by first/after (bulk: everything). */
+/**
+ * A connection over `items` (already in order), paged by first/after. In a bulk operation:
+ * everything, resolved a turn of the event loop later, so a long export runs beside the
+ * store's other requests (and the app's, in the same process) instead of blocking them.
+ */
 function connection<I, T>(
+  items: I[],
+  args: PageArgs,
+  ctx: ExecContext,
+  node: (i: I) => T,
+): Connection<T> | Promise<Connection<T>> {
+  if (ctx.bulk) {
+    return new Promise((resolve, reject) =>
+      setImmediate(() => {
+        try {
+          resolve(page(items, args, ctx, node));
+        } catch (err) {
+          reject(err);
+        }
+      }),
+    );
+  }
+  return page(items, args, ctx, node);
+}
+
+function page<I, T>(
   items: I[],
   args: PageArgs,
   ctx: ExecContext,
@@ -626,8 +650,10 @@ export class FakeShopify {
     this.currency = opts.currency ?? 'EUR';
     const main = this.addShop(this.shop, opts.locations);
     const variants = opts.variantsPerProduct ?? 3;
+    this.seeding = true;
     for (let i = 0; i < (opts.products ?? 0); i++)
       main.addProduct({ variants, title: `Product ${i + 1}` });
+    this.seeding = false;
   }
 
   newId(): number {
@@ -677,11 +703,18 @@ export class FakeShopify {
     await new Promise<void>((r) => this.server.close(() => r()));
   }
 
-  /** A strictly increasing store clock (Shopify's times have one-second precision). */
+  /**
+   * A strictly increasing store clock (Shopify's times have one-second precision): the
+   * catalog made at start is history (a day ago, a second apart), later changes happen at
+   * the real time.
+   */
   tick(): Date {
-    this.clock = Math.max(this.clock + 1000, Math.floor(Date.now() / 1000) * 1000);
+    this.clock = this.seeding
+      ? this.clock + 1000
+      : Math.max(this.clock + 1000, Math.floor(Date.now() / 1000) * 1000);
     return new Date(this.clock);
   }
+  private seeding = false;
 
   addProduct(opts: { variants?: number; title?: string } = {}): FakeProduct {
     return this.shopData().addProduct(opts);

@@ -393,7 +393,8 @@ export class ShopifyProvider implements StoreProvider, OnModuleDestroy {
         bulkOperation: { id: string } | null;
         userErrors: Array<{ message: string; code?: string }>;
       };
-    }>(ctx, BULK_RUN_MUTATION, { query });
+    }>(ctx, BULK_RUN_MUTATION, { query }, { retryTransient: false });
+    // Not repeated blindly on a timeout (each would start another operation): the job retries.
     const r = data.bulkOperationRunQuery;
     if (!r.bulkOperation) {
       // OPERATION_IN_PROGRESS and the like: worth trying again later.
