@@ -1,6 +1,7 @@
 /**
- * Catalog import: 10,000 products × 3 variants from a local Shopify-like store (REST Admin
- * API shapes, 250 per page, Link cursors), from the OAuth callback to `sync.state: idle`.
+ * Catalog import: 10,000 products × 3 variants from the local Shopify-like store (GraphQL
+ * Admin API: two bulk operations, products then stock per location, each JSONL file
+ * streamed and written in batches), from the OAuth callback to `sync.state: idle`.
  * The store runs in this process, Castbridge (api + worker) in a child process.
  * Run: npm run bench:import
  */
@@ -39,6 +40,9 @@ async function main(): Promise<void> {
       intervalMs: 50,
     });
     const seconds = (Date.now() - started) / 1000;
+    if (process.env.BENCH_TRACE)
+      for (const r of fake.requests)
+        console.log(r.at - started, r.path, r.fields.join(','), r.status);
 
     const pg = new Client({ connectionString: env.DATABASE_URL });
     await pg.connect();
@@ -46,9 +50,12 @@ async function main(): Promise<void> {
       `SELECT (SELECT count(*)::int FROM products) AS p, (SELECT count(*)::int FROM variants) AS v`,
     );
     await pg.end();
-    const pages = fake.requests.filter((r) => r.path.endsWith('/products.json')).length;
+    const calls = fake.requests.filter((r) => r.path.endsWith('/graphql.json')).length;
+    const downloads = fake.requests.filter((r) => r.path.startsWith('/bulk-results/')).length;
+    const [{ n: levels }] = (await pgCount(env.DATABASE_URL)) as Array<{ n: number }>;
     console.log(
-      `\nCatalog import: ${PRODUCTS.toLocaleString('en')} products × ${VARIANTS} variants, ${pages} pages of 250`,
+      `\nCatalog import: ${PRODUCTS.toLocaleString('en')} products × ${VARIANTS} variants by bulk operations ` +
+        `(${calls} GraphQL calls, ${downloads} JSONL downloads, ${levels} stock levels)`,
     );
     console.log(
       `callback → sync idle: ${seconds.toFixed(2)} s (${Math.round(PRODUCTS / seconds)} products/s); ` +
@@ -59,6 +66,16 @@ async function main(): Promise<void> {
     await fake.close();
     await dropDatabase(env.DATABASE_URL);
     await flushQueuePrefix(env.QUEUE_PREFIX);
+  }
+}
+
+async function pgCount(url: string): Promise<unknown[]> {
+  const pg = new Client({ connectionString: url });
+  await pg.connect();
+  try {
+    return (await pg.query(`SELECT count(*)::int AS n FROM inventory_levels`)).rows;
+  } finally {
+    await pg.end();
   }
 }
 

@@ -11,8 +11,8 @@
  * is then started and the backlog's drain is timed).
  */
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import autocannon from 'autocannon';
+import Redis from 'ioredis';
 import { Client } from 'pg';
 import {
   SHOPIFY_SECRET,
@@ -26,7 +26,7 @@ import { dropDatabase, flushQueuePrefix, testEnv } from '../test/support/test-en
 import { signWebhookBody } from '../src/stores/providers/shopify/shopify-signatures';
 import { SteadyRequest, SteadyResult, steadyRate } from './support/steady-rate';
 import { forkBenchApp } from './support/bench-app';
-import { CLK_TCK, procStat, readdirNumeric } from './support/proc';
+import { CLK_TCK, procStat } from './support/proc';
 
 const DURATION_S = Number(process.env.BENCH_DURATION ?? 10);
 // Closed loop: throughput = connections / latency. Each webhook waits for its group commit
@@ -41,17 +41,24 @@ function cpuSeconds(pid: number | undefined): number {
   return pid ? (procStat(pid)?.ticks ?? 0) / CLK_TCK : 0;
 }
 
-/** The same, summed over this machine's processes named `name` (Postgres, Redis servers). */
-function serverCpuSeconds(name: string): number {
-  let total = 0;
-  for (const pid of readdirNumeric('/proc')) {
-    try {
-      if (readFileSync(`/proc/${pid}/comm`, 'utf8').startsWith(name)) total += cpuSeconds(pid);
-    } catch {
-      // gone meanwhile
-    }
+/** The Postgres backends serving this run's database (other databases on the server are not ours). */
+async function ourPostgresPids(pg: Client): Promise<number[]> {
+  const { rows } = await pg.query(
+    `SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()`,
+  );
+  return rows.map((r: { pid: number }) => r.pid);
+}
+
+/** The Redis server this run's queues live on (its INFO names its process id). */
+async function ourRedisPid(redisUrl: string): Promise<number | undefined> {
+  const redis = new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  try {
+    await redis.connect();
+    const m = /^process_id:(\d+)/m.exec(await redis.info('server'));
+    return m ? Number(m[1]) : undefined;
+  } finally {
+    redis.disconnect();
   }
-  return total;
 }
 
 function run(opts: autocannon.Options): Promise<Result> {
@@ -90,6 +97,7 @@ async function main(): Promise<void> {
     }
     return Date.now() - t0;
   };
+  const redisPid = await ourRedisPid(env.REDIS_URL);
   try {
     // A linked store with its catalog, so the webhooks are applied to real rows.
     const { apiKey, connectionId, callback } = await startStoreInstall(base, fake.shop);
@@ -103,15 +111,36 @@ async function main(): Promise<void> {
       'x-shopify-topic': 'products/update',
       'x-shopify-hmac-sha256': signWebhookBody(body, SHOPIFY_SECRET),
       'x-shopify-shop-domain': fake.shop,
-      'x-shopify-api-version': '2025-10',
+      'x-shopify-api-version': '2026-10',
       'x-shopify-triggered-at': new Date().toISOString(),
     };
-    /** A signed delivery's headers, with its own webhook and event id. */
-    const webhookHeaders = (id: string) => ({
-      ...headers,
-      'x-shopify-webhook-id': id,
-      'x-shopify-event-id': id,
-    });
+    // Every delivery is a newer version of one of the products (its own title and a later
+    // updated_at, round robin), signed for its own bytes: the worker really writes each
+    // one (a repeated body would be dropped as stale after the first).
+    const ids = [...fake.products.keys()];
+    const clock0 = Date.now();
+    let n = 0;
+    /** A signed delivery: its own event id, a newer version of a product, the HMAC of its bytes. */
+    const delivery = (id: string): { body: string; headers: Record<string, string> } => {
+      const k = n++;
+      const version = {
+        ...product,
+        id: ids[k % ids.length],
+        title: `Bench shirt ${k}`,
+        updated_at: new Date(clock0 + k).toISOString(),
+      };
+      const text = JSON.stringify(version);
+      return {
+        body: text,
+        headers: {
+          ...headers,
+          'x-shopify-hmac-sha256': signWebhookBody(text, SHOPIFY_SECRET),
+          'x-shopify-triggered-at': new Date().toISOString(),
+          'x-shopify-webhook-id': id,
+          'x-shopify-event-id': id,
+        },
+      };
+    };
     const accepted: string[] = [];
     const webhookRequests = (): autocannon.Request[] => [
       {
@@ -121,7 +150,7 @@ async function main(): Promise<void> {
         setupRequest: (req, context) => {
           const id = randomUUID();
           (context as { id?: string }).id = id;
-          return { ...req, headers: webhookHeaders(id) };
+          return { ...req, ...delivery(id) };
         },
         onResponse: (status, _body, context) => {
           if (status >= 200 && status < 300) accepted.push((context as { id: string }).id);
@@ -148,11 +177,14 @@ async function main(): Promise<void> {
         api: app.child.pid,
         worker: worker.child.exitCode === null ? worker.child.pid : undefined,
       };
+      // Only this run's processes: the backends of its database (the pools keep theirs for
+      // the run; one that exits meanwhile takes its CPU time with it) and its Redis server.
+      const pgPids = await ourPostgresPids(pg);
       const cpu = () => ({
         api: cpuSeconds(pids.api),
         worker: cpuSeconds(pids.worker),
-        postgres: serverCpuSeconds('postgres'),
-        redis: serverCpuSeconds('redis-server'),
+        postgres: pgPids.reduce((n, pid) => n + cpuSeconds(pid), 0),
+        redis: cpuSeconds(redisPid),
         load: process.cpuUsage().user / 1e6 + process.cpuUsage().system / 1e6,
       });
       const before = cpu();
@@ -212,13 +244,7 @@ async function main(): Promise<void> {
     const freshWrites = await bgwriter();
     const steadyBare = await steady(bareRequest);
     const steadyWebhookRequest = (): SteadyRequest => {
-      const id = randomUUID();
-      return {
-        method: 'POST',
-        path: '/webhooks/shopify',
-        headers: webhookHeaders(id),
-        body,
-      };
+      return { method: 'POST', path: '/webhooks/shopify', ...delivery(randomUUID()) };
     };
     await steady(steadyWebhookRequest, 5); // warm-up at this rate (JIT, the worker), not reported
     const steadyWebhooks = await steady(steadyWebhookRequest);
@@ -255,6 +281,12 @@ async function main(): Promise<void> {
     }
     await drain();
     const notApplied = await pending();
+    // What the worker did with them: written (a newer version each), or dropped as stale.
+    const outcomes = (
+      await pg.query(
+        `SELECT outcome, count(*)::int AS n FROM inbound_events WHERE topic = 'products/update' GROUP BY outcome ORDER BY outcome`,
+      )
+    ).rows as Array<{ outcome: string; n: number }>;
 
     const rate = (r: Result) => Math.round(r['2xx'] / (r.duration || DURATION_S));
     const row = (name: string, r: Result) =>
@@ -287,7 +319,8 @@ async function main(): Promise<void> {
         `${(drainMs / 1000).toFixed(1)} s (${Math.round(backlog / Math.max(drainMs / 1000, 0.001))}/s)`,
     );
     console.log(
-      `accepted (2xx) in all runs: ${accepted.length}; lost: ${notRecorded + notApplied} (not recorded ${notRecorded}, not applied ${notApplied})`,
+      `accepted (2xx) in all runs: ${accepted.length}; lost: ${notRecorded + notApplied} (not recorded ${notRecorded}, not applied ${notApplied}); ` +
+        `applied as: ${outcomes.map((o) => `${o.outcome} ${o.n}`).join(', ')}`,
     );
   } finally {
     await pg.end();

@@ -44,6 +44,7 @@ describe('loadConfig', () => {
     expect(c.shopify.scopes).toEqual([
       'read_products',
       'read_inventory',
+      'read_locations',
       'write_orders',
       'read_orders',
     ]);

@@ -58,6 +58,8 @@ export interface AppConfig {
     scopes: string[];
     apiVersion: string;
     apiOrigin: string | null;
+    /** How often a waiting import asks the store about its bulk operation (webhook missing). */
+    bulkPollIntervalMs: number;
   };
   reconcileIntervalMs: number;
   /** First retry delay of an outbound webhook delivery; later ones grow from it. */
@@ -278,7 +280,14 @@ export function loadConfig(env: Env): AppConfig {
   const shopifyOrigin = optional('SHOPIFY_API_ORIGIN');
   if (shopifyOrigin !== null) url('SHOPIFY_API_ORIGIN', shopifyOrigin, ['http:', 'https:']);
 
-  const apiVersion = str('SHOPIFY_API_VERSION', '2025-10');
+  const apiVersion = str('SHOPIFY_API_VERSION', '2026-10');
+  const bulkPollRaw = str('SHOPIFY_BULK_POLL_INTERVAL', '10s');
+  const bulkPollIntervalMs = parseDuration(bulkPollRaw);
+  if (bulkPollIntervalMs === null || bulkPollIntervalMs < 100 || bulkPollIntervalMs > 3_600_000) {
+    problems.push(
+      `SHOPIFY_BULK_POLL_INTERVAL must be a duration from 100ms to 1h, like 10s (got "${bulkPollRaw}")`,
+    );
+  }
   if (!/^\d{4}-\d{2}$/.test(apiVersion)) {
     problems.push(`SHOPIFY_API_VERSION must look like 2025-10 (got "${apiVersion}")`);
   }
@@ -385,12 +394,16 @@ export function loadConfig(env: Env): AppConfig {
     shopify: {
       apiKey: optional('SHOPIFY_API_KEY'),
       apiSecret: optional('SHOPIFY_API_SECRET'),
-      scopes: str('SHOPIFY_SCOPES', 'read_products,read_inventory,write_orders,read_orders')
+      scopes: str(
+        'SHOPIFY_SCOPES',
+        'read_products,read_inventory,read_locations,write_orders,read_orders',
+      )
         .split(',')
         .map((s) => s.trim())
         .filter(Boolean),
       apiVersion,
       apiOrigin: shopifyOrigin ? shopifyOrigin.replace(/\/+$/, '') : null,
+      bulkPollIntervalMs: bulkPollIntervalMs ?? 10_000,
     },
     reconcileIntervalMs: reconcileIntervalMs ?? 15 * 60_000,
     webhookRetryBaseMs: webhookRetryBaseMs ?? 5000,

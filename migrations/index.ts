@@ -8,6 +8,7 @@ import { InboundPayloadText1795520000000 } from './1795520000000-inbound-payload
 import { OutboxNotify1795530000000 } from './1795530000000-outbox-notify';
 import { DestinationPresets1795540000000 } from './1795540000000-destination-presets';
 import { RelayWarnings1795550000000 } from './1795550000000-relay-warnings';
+import { ShopifyGraphql1795600000000 } from './1795600000000-shopify-graphql';
 import { BuyerPrivacy1795610000000 } from './1795610000000-buyer-privacy';
 import { Recordings1795620000000 } from './1795620000000-recordings';
 
@@ -27,6 +28,7 @@ export const MIGRATIONS: Function[] = [
   OutboxNotify1795530000000,
   DestinationPresets1795540000000,
   RelayWarnings1795550000000,
+  ShopifyGraphql1795600000000,
   BuyerPrivacy1795610000000,
   Recordings1795620000000,
 ];

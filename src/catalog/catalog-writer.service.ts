@@ -2,7 +2,11 @@ import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
 import { updateReturning } from '../database/update-returning';
 import { OutboxService } from '../notifications/outbox.service';
-import type { StoreProduct } from '../stores/providers/store-provider';
+import type {
+  StoreInventoryLevel,
+  StoreLocation,
+  StoreProduct,
+} from '../stores/providers/store-provider';
 import type { StoreConnection } from '../stores/store-connection.entity';
 import { CatalogService } from './catalog.service';
 
@@ -163,9 +167,14 @@ export class CatalogWriter {
         ],
       );
     }
+    // Stock per location, where known, outranks the product's own total.
+    const items = cols.inventoryItemId.filter((x): x is string => x !== null);
+    if (items.length > 0) await this.recomputeStock(m, conn, items, false);
     // Variants the store no longer lists for these products.
     await m.query(
-      `DELETE FROM variants WHERE product_id = ANY($1::uuid[]) AND NOT (external_id = ANY($2::text[]))`,
+      `DELETE FROM variants v
+        WHERE v.product_id = ANY($1::uuid[])
+          AND NOT EXISTS (SELECT 1 FROM unnest($2::text[]) AS x(id) WHERE x.id = v.external_id)`,
       [fresh.map((r) => r.id), cols.externalId],
     );
 
@@ -241,6 +250,154 @@ export class CatalogWriter {
       externalId,
     });
     return true;
+  }
+
+  /** The store's locations (which of them sell online decides the variants' sellable stock). */
+  async setLocations(m: EntityManager, conn: Conn, locations: StoreLocation[]): Promise<void> {
+    await m.query(
+      `INSERT INTO store_locations AS l (store_connection_id, location_id, name, active, sells_online)
+       SELECT $1, x.id, x.name, x.active, x.online
+         FROM unnest($2::text[], $3::text[], $4::bool[], $5::bool[]) AS x(id, name, active, online)
+       ON CONFLICT (store_connection_id, location_id) DO UPDATE
+          SET name = EXCLUDED.name, active = EXCLUDED.active, sells_online = EXCLUDED.sells_online,
+              updated_at = now()`,
+      [
+        conn.id,
+        locations.map((l) => l.externalId),
+        locations.map((l) => l.name),
+        locations.map((l) => l.active),
+        locations.map((l) => l.sellsOnline),
+      ],
+    );
+    await m.query(
+      `DELETE FROM store_locations WHERE store_connection_id = $1 AND NOT (location_id = ANY($2::text[]))`,
+      [conn.id, locations.map((l) => l.externalId)],
+    );
+  }
+
+  /**
+   * Stock per (inventory item, location), each level with its own freshness guard (`<` for
+   * webhooks; `<=` for imports, whose snapshot wins a tie), only for items of this
+   * connection's variants; then the variants' sellable stock recomputed from them.
+   */
+  async upsertLevels(
+    m: EntityManager,
+    conn: Conn,
+    levels: StoreInventoryLevel[],
+    { emitEvents, tieWins }: { emitEvents: boolean; tieWins: boolean },
+  ): Promise<number> {
+    if (levels.length === 0) return 0;
+    const newest = new Map<string, StoreInventoryLevel>();
+    for (const l of levels) {
+      const k = `${l.inventoryItemId}\u0000${l.locationId}`;
+      const seen = newest.get(k);
+      if (!seen || seen.at <= l.at) newest.set(k, l);
+    }
+    const rows = [...newest.values()];
+    const written: Array<{ inventory_item_id: string }> = await m.query(
+      `INSERT INTO inventory_levels AS l (store_connection_id, inventory_item_id, location_id, available, store_updated_at)
+       SELECT $1, x.item, x.loc, x.available, x.at
+         FROM unnest($2::text[], $3::text[], $4::int[], $5::timestamptz[]) AS x(item, loc, available, at)
+        WHERE EXISTS (SELECT 1 FROM variants v WHERE v.store_connection_id = $1 AND v.inventory_item_id = x.item)
+       ON CONFLICT (store_connection_id, inventory_item_id, location_id) DO UPDATE
+          SET available = EXCLUDED.available, store_updated_at = EXCLUDED.store_updated_at
+        WHERE l.store_updated_at ${tieWins ? '<=' : '<'} EXCLUDED.store_updated_at
+       RETURNING l.inventory_item_id`,
+      [
+        conn.id,
+        rows.map((l) => l.inventoryItemId),
+        rows.map((l) => l.locationId),
+        rows.map((l) => l.available),
+        rows.map((l) => l.at.toISOString()),
+      ],
+    );
+    if (written.length === 0) return 0;
+    await this.recomputeStock(
+      m,
+      conn,
+      [...new Set(written.map((r) => r.inventory_item_id))],
+      emitEvents,
+    );
+    return written.length;
+  }
+
+  /**
+   * A variant's stock (`inventory_quantity`, the API's inventoryQuantity/available) is the
+   * sum of its levels at the active locations that sell online (locations not known yet
+   * count). Variants without levels keep the figure their product carries.
+   */
+  async recomputeStock(
+    m: EntityManager,
+    conn: Conn,
+    inventoryItemIds: string[],
+    emitEvents: boolean,
+  ): Promise<void> {
+    if (inventoryItemIds.length === 0) return;
+    // (An UPDATE … RETURNING answers [rows, count] through TypeORM: updateReturning unwraps it.)
+    const rows = await updateReturning<{
+      id: string;
+      product_id: string;
+      external_id: string;
+      previous: number;
+      inventory_quantity: number;
+      inventory_tracked: boolean;
+      inventory_policy: string;
+    }>(
+      m,
+      `WITH s AS (
+         SELECT l.inventory_item_id,
+                COALESCE(SUM(l.available) FILTER (
+                  WHERE loc.location_id IS NULL OR (loc.active AND loc.sells_online)), 0)::int AS total
+           FROM inventory_levels l
+           LEFT JOIN store_locations loc
+             ON loc.store_connection_id = l.store_connection_id AND loc.location_id = l.location_id
+          WHERE l.store_connection_id = $1 AND l.inventory_item_id = ANY($2::text[])
+          GROUP BY l.inventory_item_id),
+       old AS (
+         SELECT v.id, v.inventory_quantity, s.total
+           FROM variants v JOIN s ON s.inventory_item_id = v.inventory_item_id
+          WHERE v.store_connection_id = $1 AND v.inventory_quantity <> s.total
+          FOR UPDATE OF v)
+       UPDATE variants v
+          SET inventory_quantity = old.total,
+              inventory_updated_at = GREATEST(v.inventory_updated_at, now()), updated_at = now()
+         FROM old
+        WHERE v.id = old.id
+       RETURNING v.id, v.product_id, v.external_id, old.inventory_quantity AS previous,
+                 v.inventory_quantity, v.inventory_tracked, v.inventory_policy`,
+      [conn.id, inventoryItemIds],
+    );
+    if (!emitEvents) return;
+    for (const r of rows) {
+      await this.outbox.record(m, conn.partnerId, 'inventory.updated', {
+        productId: r.product_id,
+        brandId: conn.brandId,
+        variantId: r.id,
+        externalId: r.external_id,
+        inventoryQuantity: r.inventory_quantity,
+        previousQuantity: r.previous,
+        available: CatalogService.isAvailable(r),
+      });
+    }
+  }
+
+  /**
+   * shop/redact: everything of the catalog this connection holds (products, variants,
+   * stock levels, locations) deleted, no events (the partner's view of a shop that is gone).
+   */
+  async eraseConnection(
+    m: EntityManager,
+    conn: Pick<StoreConnection, 'id'>,
+  ): Promise<{ products: number; variants: number; levels: number; locations: number }> {
+    const count = async (sql: string): Promise<number> => {
+      const res: [unknown[], number] = await m.query(sql, [conn.id]);
+      return res[1];
+    };
+    const levels = await count(`DELETE FROM inventory_levels WHERE store_connection_id = $1`);
+    const locations = await count(`DELETE FROM store_locations WHERE store_connection_id = $1`);
+    const variants = await count(`DELETE FROM variants WHERE store_connection_id = $1`);
+    const products = await count(`DELETE FROM products WHERE store_connection_id = $1`);
+    return { products, variants, levels, locations };
   }
 
   /** inventory_levels/update: the variant's stock, unless a newer stock figure is stored. */

@@ -5,18 +5,16 @@ import { StoresModule } from '../stores/stores.module';
 import { CatalogSyncService } from './catalog-sync.service';
 import { CatalogWriter } from './catalog-writer.service';
 import { CatalogController } from './catalog.controller';
-import {
-  CatalogSyncProcessor,
-  InboundEventsProcessor,
-} from './catalog.processors';
+import { CatalogSyncProcessor, InboundEventsProcessor } from './catalog.processors';
 import { CatalogService } from './catalog.service';
 import { InboundApplier } from './inbound-applier.service';
+import { ShopRedaction } from './shop-redaction.service';
 
 /** Catalog reads and writes, import/reconcile/apply services: every role. */
 @Module({
   imports: [BrandsModule, StoresModule, OrdersModule],
-  providers: [CatalogService, CatalogWriter, CatalogSyncService, InboundApplier],
-  exports: [CatalogService, CatalogWriter, CatalogSyncService, InboundApplier],
+  providers: [CatalogService, CatalogWriter, CatalogSyncService, InboundApplier, ShopRedaction],
+  exports: [CatalogService, CatalogWriter, CatalogSyncService, InboundApplier, ShopRedaction],
 })
 export class CatalogModule {}
 

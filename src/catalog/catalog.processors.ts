@@ -5,6 +5,7 @@ import { workerOptions } from '../queues/worker-options';
 import { JobHandlers, TypedProcessor } from '../queues/typed-processor';
 import { CatalogSyncService } from './catalog-sync.service';
 import { InboundApplier } from './inbound-applier.service';
+import { ShopRedaction } from './shop-redaction.service';
 
 /** Also swept on a timer, so an event whose wake-up was lost (Redis down, crash) still applies. */
 export const INBOUND_SWEEP_MS = 15_000;
@@ -35,12 +36,19 @@ export class CatalogSyncProcessor extends TypedProcessor<QueueName.CatalogSync> 
 export class InboundEventsProcessor extends TypedProcessor<QueueName.InboundEvents> {
   protected readonly queueName = QueueName.InboundEvents;
 
-  constructor(private readonly applier: InboundApplier) {
+  constructor(
+    private readonly applier: InboundApplier,
+    private readonly shopRedaction: ShopRedaction,
+  ) {
     super();
   }
 
   protected readonly handlers: JobHandlers<QueueName.InboundEvents> = {
-    'catalog.apply-inbound': () => this.applier.drain(),
+    // The same wake-up (and its 15 s sweep) applies store events and acts on shop/redact.
+    'catalog.apply-inbound': async () => {
+      const r = await this.applier.drain();
+      return { ...r, shopRedactions: await this.shopRedaction.runPending() };
+    },
     'catalog.prune-inbound': ({ olderThanDays }) => this.applier.prune(olderThanDays),
   };
 }

@@ -220,6 +220,7 @@ const deletion = (externalId: string, seconds: number): StoreChange => ({
 });
 const stock = (inventoryItemId: string, available: number, seconds: number): StoreChange => ({
   kind: 'inventory.level',
+  locationId: null,
   inventoryItemId,
   available,
   at: at(seconds),
@@ -256,6 +257,8 @@ function setup() {
     findActiveByShop: jest.fn(async (_m: EntityManager, _provider: string, shop: string) =>
       linked.has(shop) ? linked.get(shop)! : null,
     ),
+    // No product here belongs to another shop (the replay check is tested against Postgres).
+    productBelongsElsewhere: jest.fn(async () => false),
   };
   const syncState = {
     revoke: jest.fn(async (m: EntityManager, id: string) =>
@@ -453,7 +456,7 @@ describe('InboundApplier', () => {
   it('app/uninstalled revokes the connection (by the store); later events of the shop in the batch find none', async () => {
     const { applier, source, writer, syncState } = setup();
     const before = source.add('a.fake', product('p1', 1));
-    const uninstalled = source.add('a.fake', { kind: 'app.uninstalled' });
+    const uninstalled = source.add('a.fake', { kind: 'app.uninstalled', shop: 'a.fake' });
     const after = source.add('a.fake', product('p2', 1));
     const otherShop = source.add('b.fake', product('p3', 1));
 

@@ -163,11 +163,19 @@ export class InboundApplier {
     }
     const conn = conns.get(key);
     if (!conn) return 'ignored: no linked connection';
-    const change = provider.toChange(
-      row.topic,
-      JSON.parse(row.payload),
-      row.triggeredAt,
-    );
+    const change = provider.toChange(row.topic, JSON.parse(row.payload), row.triggeredAt);
+    if (
+      (change.kind === 'product.upsert' || change.kind === 'product.delete') &&
+      (await this.connections.productBelongsElsewhere(
+        m,
+        conn,
+        change.kind === 'product.upsert' ? change.product.externalId : change.externalId,
+      ))
+    ) {
+      // Only the body is signed: a product another connected shop holds, sent under this
+      // shop's header, is a replay with a forged header.
+      return 'ignored: the product belongs to another shop';
+    }
     return { conn, change };
   }
 
@@ -198,6 +206,23 @@ export class InboundApplier {
           ? 'deleted'
           : 'stale';
       case 'inventory.level':
+        if (change.locationId) {
+          // This location's level only; the variant's stock is recomputed from all of them.
+          const n = await this.writer.upsertLevels(
+            m,
+            conn,
+            [
+              {
+                inventoryItemId: change.inventoryItemId,
+                locationId: change.locationId,
+                available: change.available,
+                at: change.at,
+              },
+            ],
+            { emitEvents: true, tieWins: false },
+          );
+          return n > 0 ? 'updated' : 'stale';
+        }
         return (await this.writer.setInventory(
           m,
           conn,
@@ -208,14 +233,15 @@ export class InboundApplier {
           ? 'updated'
           : 'stale';
       case 'order.status':
-        return this.orders.applyStoreStatus(
-          m,
-          conn,
-          change.storeOrderId,
-          change.status,
-          change.at,
-        );
+        return this.orders.applyStoreStatus(m, conn, change.storeOrderId, change.status, change.at);
+      case 'export.finished':
+        return (await this.syncState.exportFinished(m, conn.id, change.exportId))
+          ? 'export finished'
+          : 'ignored: not the export this connection waits for';
       case 'app.uninstalled':
+        // Only the body is signed: the shop it names must be the header's (a replayed
+        // uninstall of shop A sent with shop B's domain revokes nothing).
+        if (change.shop !== row.shop) return 'ignored: the body names another shop';
         await this.syncState.revoke(m, conn.id, 'store');
         // Later events of this shop in the batch find no connection.
         conns.set(`${row.provider}|${row.shop}`, null);

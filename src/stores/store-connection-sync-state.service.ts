@@ -11,6 +11,10 @@ type Conn = Pick<StoreConnection, 'id' | 'partnerId' | 'brandId' | 'provider' | 
 const FORGET_INSTALL = `, state_hash = NULL, state_expires_at = NULL,
               pkce_verifier_sealed = NULL, pkce_verifier_key_id = NULL`;
 
+/** Every token a connection holds, forgotten (revoke, shop/redact). */
+const FORGET_TOKENS = `, access_token_sealed = NULL, access_token_key_id = NULL, access_token_expires_at = NULL,
+              refresh_token_sealed = NULL, refresh_token_key_id = NULL, refresh_token_expires_at = NULL`;
+
 /**
  * The one writer of a store connection's sync fields — `sync_state`, `sync_imported`,
  * `sync_total`, `sync_cursor`, `sync_started_at`, `sync_watermark`, `last_synced_at`,
@@ -31,7 +35,7 @@ export class StoreConnectionSyncState {
     await m.query(
       `UPDATE store_connections
           SET sync_state = 'running', sync_imported = 0, sync_total = NULL, sync_cursor = NULL,
-              last_error = NULL, updated_at = now()
+              bulk_operation_id = NULL, bulk_finished_at = NULL, last_error = NULL, updated_at = now()
         WHERE id = $1`,
       [id],
     );
@@ -39,10 +43,7 @@ export class StoreConnectionSyncState {
 
   /** The store's currency, learned at the first import. */
   async setCurrency(id: string, currency: string): Promise<void> {
-    await this.db.query(`UPDATE store_connections SET currency = $2 WHERE id = $1`, [
-      id,
-      currency,
-    ]);
+    await this.db.query(`UPDATE store_connections SET currency = $2 WHERE id = $1`, [id, currency]);
   }
 
   /** A fresh import (not a resume): counted, and started now (the watermark it will leave). */
@@ -83,7 +84,8 @@ export class StoreConnectionSyncState {
   async importFinished(id: string): Promise<void> {
     await this.db.query(
       `UPDATE store_connections
-          SET sync_state = 'idle', sync_cursor = NULL, last_synced_at = now(),
+          SET sync_state = 'idle', sync_cursor = NULL, bulk_operation_id = NULL, bulk_finished_at = NULL,
+              last_synced_at = now(),
               sync_watermark = COALESCE(sync_started_at, now()), sync_total = GREATEST(sync_total, sync_imported),
               last_error = NULL, updated_at = now()
         WHERE id = $1`,
@@ -143,11 +145,47 @@ export class StoreConnectionSyncState {
   async revoke(m: EntityManager, id: string, by: 'store' | 'partner'): Promise<void> {
     await m.query(
       `UPDATE store_connections
-          SET status = 'revoked', access_token_sealed = NULL, access_token_key_id = NULL,
-              webhook_ids = '[]', sync_cursor = NULL, updated_at = now()${by === 'partner' ? FORGET_INSTALL : ''}
+          SET status = 'revoked'${FORGET_TOKENS},
+              webhook_ids = '[]', sync_cursor = NULL, bulk_operation_id = NULL, bulk_finished_at = NULL,
+              updated_at = now()${by === 'partner' ? FORGET_INSTALL : ''}
         WHERE id = $1`,
       [id],
     );
+  }
+
+  /**
+   * shop/redact: the shop's data is erased. Every token forgotten and the connection
+   * revoked (an install in progress ends too); the row stays, holding no secret.
+   */
+  async forgetShop(m: EntityManager, id: string): Promise<void> {
+    await m.query(
+      `UPDATE store_connections
+          SET status = 'revoked'${FORGET_TOKENS}${FORGET_INSTALL},
+              webhook_ids = '[]', sync_cursor = NULL, bulk_operation_id = NULL, bulk_finished_at = NULL,
+              sync_imported = 0, sync_total = NULL, updated_at = now()
+        WHERE id = $1`,
+      [id],
+    );
+  }
+
+  /** The import now waits for (or reads) this store-side export; null when it has none. */
+  async setExport(id: string, exportId: string | null, cursor: string | null): Promise<void> {
+    await this.db.query(
+      `UPDATE store_connections
+          SET bulk_operation_id = $2, bulk_finished_at = NULL, sync_cursor = $3, updated_at = now()
+        WHERE id = $1`,
+      [id, exportId, cursor],
+    );
+  }
+
+  /** bulk_operations/finish: the export the import waits for has ended (no-op for any other). */
+  async exportFinished(m: EntityManager, id: string, exportId: string): Promise<boolean> {
+    const res: [unknown[], number] = await m.query(
+      `UPDATE store_connections SET bulk_finished_at = now()
+        WHERE id = $1 AND bulk_operation_id = $2 AND bulk_finished_at IS NULL`,
+      [id, exportId],
+    );
+    return res[1] > 0;
   }
 
   /** linked → needs_relink with its event (only once: a connection already waiting is left). */

@@ -57,6 +57,28 @@ export class StoreConnection {
   @Column({ name: 'access_token_key_id', type: 'text', nullable: true })
   accessTokenKeyId: string | null;
 
+  /** When the access token expires (expiring offline tokens); null: it does not. */
+  @Column({ name: 'access_token_expires_at', type: 'timestamptz', nullable: true })
+  accessTokenExpiresAt: Date | null;
+
+  /** The refresh token of an expiring access token, sealed (AAD `store_connection:<id>:refresh`). */
+  @Column({ name: 'refresh_token_sealed', type: 'text', nullable: true })
+  refreshTokenSealed: string | null;
+
+  @Column({ name: 'refresh_token_key_id', type: 'text', nullable: true })
+  refreshTokenKeyId: string | null;
+
+  @Column({ name: 'refresh_token_expires_at', type: 'timestamptz', nullable: true })
+  refreshTokenExpiresAt: Date | null;
+
+  /** The store-side export (Shopify bulk operation) the running import waits for or reads. */
+  @Column({ name: 'bulk_operation_id', type: 'text', nullable: true })
+  bulkOperationId: string | null;
+
+  /** Set when the store announced that export's end (webhook); polling is the fallback. */
+  @Column({ name: 'bulk_finished_at', type: 'timestamptz', nullable: true })
+  bulkFinishedAt: Date | null;
+
   @Column({ name: 'webhook_ids', type: 'jsonb' })
   webhookIds: string[];
 

@@ -11,6 +11,7 @@ import { StoreConnection } from './store-connection.entity';
 import { StoreConnectionSyncState } from './store-connection-sync-state.service';
 import { StoreCredentials } from './store-credentials.service';
 import { StoreProviders } from './store-providers';
+import { StoreTokens } from './store-tokens.service';
 
 /**
  * Store connections as the API shows them (list, get, POST …/sync, DELETE) and the lookups
@@ -26,6 +27,7 @@ export class StoreConnectionsService {
     private readonly brands: BrandsService,
     private readonly providers: StoreProviders,
     private readonly credentials: StoreCredentials,
+    private readonly tokens: StoreTokens,
     private readonly syncState: StoreConnectionSyncState,
     private readonly jobs: JobQueue,
   ) {}
@@ -62,6 +64,39 @@ export class StoreConnectionsService {
       .getOne();
   }
 
+  /** The shop's connection in any status, the most recent first (compliance requests). */
+  async findAnyByShop(provider: string, shop: string): Promise<StoreConnection | null> {
+    return this.repo.findOne({ where: { provider, shop }, order: { updatedAt: 'DESC' } });
+  }
+
+  /** Every connection this shop ever had (shop/redact erases them all). */
+  async findAllByShop(
+    m: EntityManager,
+    provider: string,
+    shop: string,
+  ): Promise<StoreConnection[]> {
+    return m.getRepository(StoreConnection).findBy({ provider, shop });
+  }
+
+  /**
+   * Whether a connection of another shop (same provider) holds this product and this
+   * connection does not. Store product ids are unique across a platform.
+   */
+  async productBelongsElsewhere(
+    m: EntityManager,
+    conn: Pick<StoreConnection, 'id' | 'provider' | 'shop'>,
+    externalId: string,
+  ): Promise<boolean> {
+    const rows: Array<{ mine: boolean }> = await m.query(
+      `SELECT bool_or(p.store_connection_id = $1) AS mine, bool_or(c.shop <> $4) AS other
+         FROM products p JOIN store_connections c ON c.id = p.store_connection_id
+        WHERE p.external_id = $2 AND c.provider = $3
+       HAVING count(*) > 0`,
+      [conn.id, externalId, conn.provider, conn.shop],
+    );
+    return rows.length > 0 && !rows[0].mine && (rows[0] as { other?: boolean }).other === true;
+  }
+
   /** POST /sync: a reconciliation now (or the import, when none has finished yet). */
   async requestSync(partnerId: string, id: string): Promise<void> {
     const c = await this.get(partnerId, id);
@@ -76,12 +111,16 @@ export class StoreConnectionsService {
   async remove(partnerId: string, id: string): Promise<void> {
     const c = await this.get(partnerId, id);
     const provider = this.providers.find(c.provider);
-    const ctx = this.credentials.contextOrNull(c);
-    if (provider && ctx && c.webhookIds.length) {
+    if (provider && this.credentials.contextOrNull(c) && c.webhookIds.length) {
       try {
-        await provider.unregisterWebhooks(ctx, c.webhookIds);
+        await this.tokens.withToken(c, (ctx) => provider.unregisterWebhooks(ctx, c.webhookIds));
       } catch (err) {
         if (!(err instanceof StoreApiError)) throw err;
+        // Refused token and refresh: the store has forgotten us already.
+        if (err.kind === 'unauthorized') {
+          await this.syncState.revoke(this.db.manager, c.id, 'partner');
+          return;
+        }
         throw new AppError(
           ErrorCode.ServiceUnavailable,
           'the store could not be reached to remove its webhooks; try again',

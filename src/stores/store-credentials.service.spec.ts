@@ -47,7 +47,10 @@ describe('StoreCredentials', () => {
     const v = credentials.sealPkceVerifier('c1', 'verifier');
     expect(() =>
       credentials.context(
-        row('c1', { accessTokenSealed: v.pkceVerifierSealed, accessTokenKeyId: v.pkceVerifierKeyId }),
+        row('c1', {
+          accessTokenSealed: v.pkceVerifierSealed,
+          accessTokenKeyId: v.pkceVerifierKeyId,
+        }),
       ),
     ).toThrow();
   });

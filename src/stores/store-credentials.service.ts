@@ -1,10 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import { SecretBox } from '../common/secret-box';
-import { StoreApiContext, StoreApiError } from './providers/store-provider';
+import { StoreApiContext, StoreApiError, StoreTokenGrant } from './providers/store-provider';
 import type { StoreConnection } from './store-connection.entity';
 
 /** The secrets a store connection keeps sealed at rest. */
-type StoreSecret = 'accessToken' | 'pkceVerifier';
+type StoreSecret = 'accessToken' | 'refreshToken' | 'pkceVerifier';
 
 /**
  * What a sealed secret is bound to (the AES-GCM additional data): its connection row and
@@ -14,7 +14,9 @@ type StoreSecret = 'accessToken' | 'pkceVerifier';
 export function storeSecretAad(connectionId: string, secret: StoreSecret): string {
   return secret === 'accessToken'
     ? `store_connection:${connectionId}`
-    : `store_connection:${connectionId}:pkce`;
+    : secret === 'refreshToken'
+      ? `store_connection:${connectionId}:refresh`
+      : `store_connection:${connectionId}:pkce`;
 }
 
 /**
@@ -34,6 +36,43 @@ export class StoreCredentials {
   ): Pick<StoreConnection, 'accessTokenSealed' | 'accessTokenKeyId'> {
     const s = this.box.seal(accessToken, storeSecretAad(connectionId, 'accessToken'));
     return { accessTokenSealed: s.sealed, accessTokenKeyId: s.keyId };
+  }
+
+  /**
+   * The columns that hold a token grant: the access token, its expiry, and (expiring
+   * tokens) the sealed refresh token and its expiry. Each sealed with its own AAD and key id.
+   */
+  sealGrant(
+    connectionId: string,
+    grant: StoreTokenGrant,
+  ): Pick<
+    StoreConnection,
+    | 'accessTokenSealed'
+    | 'accessTokenKeyId'
+    | 'accessTokenExpiresAt'
+    | 'refreshTokenSealed'
+    | 'refreshTokenKeyId'
+    | 'refreshTokenExpiresAt'
+  > {
+    const refresh = grant.refreshToken
+      ? this.box.seal(grant.refreshToken, storeSecretAad(connectionId, 'refreshToken'))
+      : null;
+    return {
+      ...this.sealAccessToken(connectionId, grant.accessToken),
+      accessTokenExpiresAt: grant.expiresAt,
+      refreshTokenSealed: refresh?.sealed ?? null,
+      refreshTokenKeyId: refresh?.keyId ?? null,
+      refreshTokenExpiresAt: grant.refreshTokenExpiresAt,
+    };
+  }
+
+  /** The refresh token kept for this connection, if it has one. */
+  refreshToken(c: StoreConnection): string | null {
+    if (!c.refreshTokenSealed || !c.refreshTokenKeyId) return null;
+    return this.box.open(
+      { keyId: c.refreshTokenKeyId, sealed: c.refreshTokenSealed },
+      storeSecretAad(c.id, 'refreshToken'),
+    );
   }
 
   /** The columns that hold the PKCE verifier of an install in progress. */

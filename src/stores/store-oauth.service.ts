@@ -11,7 +11,12 @@ import { OutboxService } from '../notifications/outbox.service';
 import { PartnersService } from '../partners/partners.service';
 import { JobQueue } from '../queues/job-queue.service';
 import { newPkcePair } from './oauth-pkce';
-import { StoreApiContext, StoreApiError, StoreProvider } from './providers/store-provider';
+import {
+  StoreApiContext,
+  StoreApiError,
+  StoreProvider,
+  StoreTokenGrant,
+} from './providers/store-provider';
 import { CreateStoreConnectionDto } from './store-connection.dto';
 import { StoreConnection } from './store-connection.entity';
 import { StoreConnectionSyncState } from './store-connection-sync-state.service';
@@ -140,10 +145,7 @@ export class StoreOAuthService {
    * (bad signature, unknown/used state) throw, and nothing changes; later failures
    * redirect to the connection's returnUrl with status=failed&error=<code>.
    */
-  async complete(
-    providerName: string,
-    query: Record<string, unknown>,
-  ): Promise<CallbackOutcome> {
+  async complete(providerName: string, query: Record<string, unknown>): Promise<CallbackOutcome> {
     const provider = this.providers.get(providerName);
     const verified = provider.verifyCallback(query);
     if (!verified) {
@@ -175,7 +177,7 @@ export class StoreOAuthService {
       throw AppError.validation('state', 'state is unknown, expired or already used');
     }
 
-    let token: { accessToken: string; scopes: string[] };
+    let token: StoreTokenGrant;
     try {
       const codeVerifier = provider.usesPkce ? this.credentials.pkceVerifier(conn) : undefined;
       token = await provider.exchangeCode(conn.shop, verified.code, codeVerifier);
@@ -185,13 +187,13 @@ export class StoreOAuthService {
       );
       return fail('TOKEN_EXCHANGE_FAILED');
     }
-    const sealed = this.credentials.sealAccessToken(conn.id, token.accessToken);
+    // Access and refresh token sealed, each with its own AAD and key id.
+    const sealed = this.credentials.sealGrant(conn.id, token);
     try {
       await this.db.transaction(async (m) => {
-        await m.getRepository(StoreConnection).update(
-          { id: conn.id },
-          { status: 'linked', scopes: token.scopes, ...sealed },
-        );
+        await m
+          .getRepository(StoreConnection)
+          .update({ id: conn.id }, { status: 'linked', scopes: token.scopes, ...sealed });
         await this.syncState.resetForImport(m, conn.id);
         await this.outbox.record(
           m,

@@ -1,6 +1,7 @@
 import { Module, Type } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { BrandsModule } from '../brands/brands.module';
+import { ComplianceRequestsService } from './compliance/compliance-requests.service';
 import { OAuthCallbackController } from './oauth-callback.controller';
 import { ShopifyProvider } from './providers/shopify/shopify.provider';
 import { STORE_PROVIDERS, StoreProvider } from './providers/store-provider';
@@ -11,6 +12,7 @@ import { StoreConnectionSyncState } from './store-connection-sync-state.service'
 import { StoreCredentials } from './store-credentials.service';
 import { StoreOAuthService } from './store-oauth.service';
 import { StoreProviders } from './store-providers';
+import { StoreTokens } from './store-tokens.service';
 import { InboundEventSource } from './webhooks/inbound-event-source.service';
 import { InboundEventsService } from './webhooks/inbound-events.service';
 import { InboundKicker } from './webhooks/inbound-kicker.service';
@@ -37,11 +39,15 @@ const STORE_PROVIDER_CLASSES: Type<StoreProvider>[] = [ShopifyProvider];
     StoreOAuthService,
     StoreCredentials,
     StoreConnectionSyncState,
+    StoreTokens,
+    ComplianceRequestsService,
     InboundEventsService,
     InboundEventSource,
     InboundKicker,
   ],
   exports: [
+    StoreTokens,
+    ComplianceRequestsService,
     StoreProviders,
     StoreConnectionsService,
     StoreOAuthService,

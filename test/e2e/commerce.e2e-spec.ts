@@ -143,7 +143,8 @@ describe('commerce sync through the real process', () => {
 
     await new Promise((r) => setTimeout(r, 500));
     const secrets = [SHOPIFY_SECRET, ...fake.issuedTokens];
-    expect(fake.issuedTokens.length).toBe(2);
+    // Two installs, each an expiring access token and its refresh token.
+    expect(fake.issuedTokens.length).toBe(4);
 
     const logs = p.output();
     expect(logs).toContain('/webhooks/shopify');

@@ -28,7 +28,13 @@ describe('a PKCE provider through the generic install flow', () => {
         : null,
     exchangeCode: async (_shop, _code, codeVerifier) => {
       seen.verifier = codeVerifier;
-      return { accessToken: 'pkce-token-0123456789', scopes: ['products'] };
+      return {
+        accessToken: 'pkce-token-0123456789',
+        scopes: ['products'],
+        expiresAt: null,
+        refreshToken: null,
+        refreshTokenExpiresAt: null,
+      };
     },
     shopInfo: async () => ({ currency: 'USD' }),
     registerWebhooks: async () => [],
@@ -36,6 +42,19 @@ describe('a PKCE provider through the generic install flow', () => {
     countProducts: async () => 0,
     listProducts: async () => ({ products: [], nextCursor: null }),
     listProductIds: async () => ({ ids: [], nextCursor: null }),
+    listLocations: async () => [],
+    startExport: async () => 'export-1',
+    exportStatus: async (_ctx, id) => ({
+      id,
+      status: 'completed',
+      url: null,
+      errorCode: null,
+      rootObjectCount: 0,
+    }),
+    readProductExport: () => (async function* () {})(),
+    readInventoryExport: () => (async function* () {})(),
+    listInventoryLevels: async () => ({ levels: [], nextCursor: null }),
+    isComplianceTopic: () => false,
     findOrderByReference: async () => null,
     createOrder: async () => ({ storeOrderId: '1' }),
     verifyWebhook: () => false,

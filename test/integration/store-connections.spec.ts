@@ -58,7 +58,7 @@ describe('store connections: Shopify OAuth install (local Shopify-like store)', 
     expect(url.origin + url.pathname).toBe(`${f.fake.origin}/admin/oauth/authorize`);
     expect(url.searchParams.get('client_id')).toBe(f.fake.apiKey);
     expect(url.searchParams.get('scope')).toBe(
-      'read_products,read_inventory,write_orders,read_orders',
+      'read_products,read_inventory,read_locations,write_orders,read_orders',
     );
     expect(url.searchParams.get('redirect_uri')).toBe(`${f.baseUrl}/oauth/shopify/callback`);
     expect(url.searchParams.get('state')).toMatch(/^[A-Za-z0-9_-]{40,}$/);

@@ -1,15 +1,22 @@
 import { randomUUID } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import { getDataSourceToken } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { InboundApplier } from '../../src/catalog/inbound-applier.service';
 import { InboundEventsService } from '../../src/stores/webhooks/inbound-events.service';
 import { FakeProduct, shopifyTime } from '../support/fake-shopify';
 import { waitFor } from '../support/processes';
+import { startTestApp, TestApp } from '../support/test-app';
+
+const baseUrlOf = (t: TestApp) => `http://127.0.0.1:${(t.server.address() as AddressInfo).port}`;
 import {
   CommerceFixture,
   insertOrderRow,
   linkStore,
   outboxEvents,
   productByExternalId,
+  SHOPIFY_KEY,
+  SHOPIFY_SECRET,
   startCommerce,
   waitForImport,
   waitForInboundApplied,
@@ -98,21 +105,35 @@ describe('inbound Shopify webhooks: verify, record, apply', () => {
     expect((await f.fake.sendWebhook(url, 'products/update', p, { secret: 'wrong' })).status).toBe(
       401,
     );
-    // Signed body, then changed.
-    const body = Buffer.from(JSON.stringify(p));
-    const res = await fetch(url, {
+    // No signature at all.
+    const unsigned = await fetch(url, {
       method: 'POST',
       headers: {
         'content-type': 'application/json',
         'x-shopify-topic': 'products/update',
         'x-shopify-shop-domain': f.fake.shop,
         'x-shopify-webhook-id': randomUUID(),
+        'x-shopify-triggered-at': new Date().toISOString(),
       },
-      body,
+      body: JSON.stringify(p),
     });
+    expect(unsigned.status).toBe(401);
+    // Signed body, then changed: the signature is Shopify's real one over the original bytes.
+    const signed = Buffer.from(JSON.stringify({ ...p, title: 'Original' }));
+    const headers = f.fake.webhookHeaders('products/update', signed);
+    const changed = Buffer.from(JSON.stringify(p));
+    const res = await fetch(url, { method: 'POST', headers, body: changed });
     expect(res.status).toBe(401);
-    expect(await inboundCount()).toBe(before);
-    expect((await productByExternalId(f, p.id))!.title).not.toBe('Forged');
+    // (The same headers with the bytes they sign are accepted: the refusal was the change.)
+    const control = await fetch(url, {
+      method: 'POST',
+      headers: { ...headers, 'x-shopify-webhook-id': randomUUID() },
+      body: signed,
+    });
+    expect(control.status).toBe(200);
+    expect(await inboundCount()).toBe(before + 1);
+    await waitForInboundApplied(f);
+    expect((await productByExternalId(f, p.id))!.title).toBe('Original');
   });
 
   it('answers 400 for signed but malformed JSON, 404 for an unknown provider; records nothing', async () => {
@@ -133,41 +154,64 @@ describe('inbound Shopify webhooks: verify, record, apply', () => {
     expect(await inboundCount()).toBe(before);
   });
 
-  it('stores the body as sent (a lone surrogate escape too); a triggered-at Postgres cannot hold counts as absent', async () => {
+  it('stores the body as sent (a lone surrogate escape too); an unreadable triggered-at is refused', async () => {
+    const sent = '{"id": 1, "name": "\\ud800"}';
     const surrogate = await f.fake.sendWebhook(url, 'shop/update', null, {
-      rawBody: Buffer.from('{"id": 1, "name": "\\ud800"}'),
+      rawBody: Buffer.from(sent),
       eventId: 'evt-surrogate',
     });
     expect(surrogate.status).toBe(200);
+    // Without a usable time a replay could not be told from a fresh delivery: 400, nothing kept.
     const far = await f.fake.sendWebhook(
       url,
       'shop/update',
       { id: 2 },
-      {
-        eventId: 'evt-far',
-        triggeredAt: '+275760-09-13T00:00:00Z',
-      },
+      { eventId: 'evt-far', triggeredAt: '+275760-09-13T00:00:00Z' },
     );
-    expect(far.status).toBe(200);
+    expect(far.status).toBe(400);
     const rows = await db.query(
       `SELECT event_key, payload, triggered_at FROM inbound_events
         WHERE event_key IN ('evt-surrogate', 'evt-far') ORDER BY event_key`,
     );
-    // (The applier may have applied them meanwhile, and then dropped the body.)
-    expect(rows).toEqual([
-      { event_key: 'evt-far', payload: rows[0].payload, triggered_at: null },
-      { event_key: 'evt-surrogate', payload: rows[1].payload, triggered_at: expect.any(Date) },
-    ]);
-    expect([null, '{"id":2}']).toContain(rows[0].payload);
-    expect([null, '{"id": 1, "name": "\\ud800"}']).toContain(rows[1].payload);
+    expect(rows).toHaveLength(1);
+    expect(rows[0]).toMatchObject({ event_key: 'evt-surrogate', triggered_at: expect.any(Date) });
+    // The applier drops the body once applied: read it before that, or not at all.
+    if (rows[0].payload !== null) expect(rows[0].payload).toBe(sent);
     await waitForInboundApplied(f);
-    const applied = await db.query(
-      `SELECT outcome FROM inbound_events WHERE event_key IN ('evt-surrogate', 'evt-far')`,
+    const [applied] = await db.query(
+      `SELECT outcome, payload FROM inbound_events WHERE event_key = 'evt-surrogate'`,
     );
-    expect(applied.map((r: { outcome: string }) => r.outcome)).toEqual([
-      expect.stringMatching(/^ignored/),
-      expect.stringMatching(/^ignored/),
-    ]);
+    expect(applied.outcome).toMatch(/^ignored/);
+  });
+
+  it('keeps the exact bytes received until the event is applied', async () => {
+    // A worker-less app (api role only): nothing applies the event, so the body stays.
+    const t = await startTestApp({
+      ROLES: 'api',
+      SHOPIFY_API_KEY: SHOPIFY_KEY,
+      SHOPIFY_API_SECRET: SHOPIFY_SECRET,
+    });
+    try {
+      const bytes = Buffer.from('{ "id": 7,\n  "title": "Spaced  out", "n": 1.50 }');
+      const res = await f.fake.sendWebhook(
+        `${baseUrlOf(t)}/webhooks/shopify`,
+        'products/update',
+        null,
+        {
+          rawBody: bytes,
+          eventId: 'evt-bytes',
+        },
+      );
+      expect(res.status).toBe(200);
+      const tdb = t.app.get<DataSource>(getDataSourceToken());
+      const [row] = await tdb.query(
+        `SELECT payload, applied_at FROM inbound_events WHERE event_key = 'evt-bytes'`,
+      );
+      expect(row.applied_at).toBeNull();
+      expect(row.payload).toBe(bytes.toString('utf8'));
+    } finally {
+      await t.close();
+    }
   });
 
   it('refuses only the event Postgres refuses, not the others recorded with it', async () => {
@@ -288,7 +332,7 @@ describe('inbound Shopify webhooks: verify, record, apply', () => {
     await ok(
       f.fake.sendWebhook(url, 'inventory_levels/update', {
         inventory_item_id: v.inventory_item_id,
-        location_id: 905684977,
+        location_id: f.fake.shopData().locations[0].id,
         available: 0,
         updated_at: shopifyTime(at),
       }),
@@ -296,7 +340,7 @@ describe('inbound Shopify webhooks: verify, record, apply', () => {
     await ok(
       f.fake.sendWebhook(url, 'inventory_levels/update', {
         inventory_item_id: v.inventory_item_id,
-        location_id: 905684977,
+        location_id: f.fake.shopData().locations[0].id,
         available: 99,
         updated_at: shopifyTime(new Date(at.getTime() - 30_000)),
       }),
@@ -309,7 +353,11 @@ describe('inbound Shopify webhooks: verify, record, apply', () => {
     );
     expect(variant).toMatchObject({ inventoryQuantity: 0, available: false, currency: 'EUR' });
     const events = await outboxEvents(f, 'inventory.updated');
-    expect(events.at(-1).data).toMatchObject({
+    const ours = events.filter(
+      (e: { data: { variantId: string } }) => e.data.variantId === variant.id,
+    );
+    expect(ours).toHaveLength(1);
+    expect(ours[0].data).toMatchObject({
       variantId: variant.id,
       inventoryQuantity: 0,
       previousQuantity: 5,
@@ -438,19 +486,28 @@ describe('inbound Shopify webhooks: verify, record, apply', () => {
   });
 
   it('prunes applied events past the dedupe window, never pending ones', async () => {
-    await db.query(
-      `INSERT INTO inbound_events (provider, event_key, shop, topic, payload, received_at, applied_at)
-       VALUES ('shopify', 'old-applied', 'x.myshopify.com', 't', '{}', now() - interval '8 days', now() - interval '8 days'),
-              ('shopify', 'old-pending', 'x.myshopify.com', 't', '{}', now() - interval '8 days', NULL)`,
-    );
-    const { deleted } = await f.t.app.get(InboundApplier).prune(7);
-    const left = await db.query(
-      `SELECT event_key, applied_at FROM inbound_events WHERE event_key LIKE 'old-%'`,
-    );
-    expect(left.map((r: { event_key: string }) => r.event_key)).not.toContain('old-applied');
-    // The pending one stays (unless a sweep applied it in between, and then it was old).
-    if (deleted === 1) expect(left).toEqual([{ event_key: 'old-pending', applied_at: null }]);
-    await db.query(`DELETE FROM inbound_events WHERE event_key = 'old-pending'`);
+    // On an app without the applier (api role), so no sweep can apply the pending one first.
+    const t = await startTestApp({ ROLES: 'api' });
+    try {
+      const tdb = t.app.get<DataSource>(getDataSourceToken());
+      await tdb.query(
+        `INSERT INTO inbound_events (provider, event_key, shop, topic, payload, received_at, applied_at)
+         VALUES ('shopify', 'old-applied', 'x.myshopify.com', 't', '{}', now() - interval '8 days', now() - interval '8 days'),
+                ('shopify', 'old-pending', 'x.myshopify.com', 't', '{}', now() - interval '8 days', NULL),
+                ('shopify', 'new-applied', 'x.myshopify.com', 't', '{}', now() - interval '1 day', now() - interval '1 day')`,
+      );
+      const { deleted } = await t.app.get(InboundApplier).prune(7);
+      expect(deleted).toBe(1);
+      const left = await tdb.query(
+        `SELECT event_key, applied_at FROM inbound_events ORDER BY event_key`,
+      );
+      expect(left.map((r: { event_key: string }) => r.event_key)).toEqual([
+        'new-applied',
+        'old-pending',
+      ]);
+    } finally {
+      await t.close();
+    }
   });
 
   it('serves the catalog with cursor pagination and a title search', async () => {
@@ -509,7 +566,8 @@ describe('inbound Shopify webhooks: verify, record, apply', () => {
       },
       { what: 'needs_relink' },
     );
-    expect(c.sync.lastError).toContain('401');
+    // The token is refused and so is its refresh: only then needs_relink.
+    expect(c.sync.lastError).toContain('refresh refused');
     expect((await outboxEvents(f, 'store_connection.needs_relink')).at(-1).data).toMatchObject({
       storeConnectionId: connectionId,
     });

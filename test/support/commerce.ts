@@ -64,11 +64,13 @@ export async function startCommerce(
     env?: Record<string, string>;
     /** Reach the store through a TcpProxy the test can cut and restore. */
     storeProxy?: boolean;
+    locations?: FakeShopifyOptions['locations'];
   } = {},
 ): Promise<CommerceFixture> {
   const fake = await startLocalShopify({
     products: opts.products ?? 0,
     variantsPerProduct: opts.variantsPerProduct,
+    locations: opts.locations,
   });
   const storeProxy = opts.storeProxy
     ? await new TcpProxy('127.0.0.1', Number(new URL(fake.origin).port)).start()
@@ -135,6 +137,31 @@ export async function linkStore(
   const finalLocation =
     done.headers.get('location') ?? `(status ${done.status}: ${await done.text()})`;
   return { connectionId: created.body.id as string, authorizeUrl, finalLocation };
+}
+
+/**
+ * The install of another shop of the same store (its own catalog and tokens), for a brand
+ * of its own: the consent is answered for that shop (Shopify's redirect names it).
+ */
+export async function linkOtherShop(f: CommerceFixture, shop: string): Promise<Linked> {
+  const brand = await f.t.http().post('/v1/brands').set(f.auth).send({ name: shop }).expect(201);
+  const created = await f.t
+    .http()
+    .post(`/v1/brands/${brand.body.id as string}/store-connections`)
+    .set(f.auth)
+    .send({ provider: 'shopify', shop, returnUrl: `${f.baseUrl}/done` })
+    .expect(201);
+  const authorizeUrl = created.body.authorizeUrl as string;
+  const state = new URL(authorizeUrl).searchParams.get('state')!;
+  const q = f.fake.signedCallbackQuery({ state, shop });
+  const done = await fetch(`${f.baseUrl}/oauth/shopify/callback?${q.toString()}`, {
+    redirect: 'manual',
+  });
+  return {
+    connectionId: created.body.id as string,
+    authorizeUrl,
+    finalLocation: done.headers.get('location') ?? `(status ${done.status})`,
+  };
 }
 
 export interface PendingInstall {

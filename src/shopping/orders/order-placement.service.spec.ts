@@ -6,7 +6,7 @@ import type { JobQueue } from '../../queues/job-queue.service';
 import { StoreApiError, type StoreProvider } from '../../stores/providers/store-provider';
 import type { StoreConnectionSyncState } from '../../stores/store-connection-sync-state.service';
 import type { StoreConnectionsService } from '../../stores/store-connections.service';
-import type { StoreCredentials } from '../../stores/store-credentials.service';
+import type { StoreTokens } from '../../stores/store-tokens.service';
 import type { StoreProviders } from '../../stores/store-providers';
 import { sealBuyer } from './buyer-record';
 import { OrderBuyerData } from './order-buyer-data.service';
@@ -71,9 +71,11 @@ function setup(provider: Partial<StoreProvider>, order: Partial<Order> = {}) {
   const syncState = {
     markNeedsRelink: jest.fn(async () => undefined),
   } as unknown as StoreConnectionSyncState;
+  const ctx = { connectionId: 'conn', shop: 'x.myshopify.com', accessToken: 'shpat_secret' };
+  // No refresh possible here: a 401 stays a 401 (StoreTokens' own behaviour is tested beside it).
   const credentials = {
-    context: () => ({ connectionId: 'conn', shop: 'x.myshopify.com', accessToken: 'shpat_secret' }),
-  } as unknown as StoreCredentials;
+    withToken: (_c: unknown, fn: (c: typeof ctx) => Promise<unknown>) => fn(ctx),
+  } as unknown as StoreTokens;
   const providers = { find: () => provider } as unknown as StoreProviders;
   const outbox = {
     record: jest.fn(

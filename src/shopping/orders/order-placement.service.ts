@@ -7,7 +7,7 @@ import { JOBS, orderJobId } from '../../queues/queue-registry';
 import { StoreApiError } from '../../stores/providers/store-provider';
 import { StoreConnectionSyncState } from '../../stores/store-connection-sync-state.service';
 import { StoreConnectionsService } from '../../stores/store-connections.service';
-import { StoreCredentials } from '../../stores/store-credentials.service';
+import { StoreTokens } from '../../stores/store-tokens.service';
 import { StoreProviders } from '../../stores/store-providers';
 import { scrubBuyer, type BuyerRecord } from './buyer-record';
 import { OrderBuyerData } from './order-buyer-data.service';
@@ -38,7 +38,7 @@ export class OrderPlacementService {
   constructor(
     @InjectDataSource() private readonly db: DataSource,
     private readonly connections: StoreConnectionsService,
-    private readonly credentials: StoreCredentials,
+    private readonly tokens: StoreTokens,
     private readonly syncState: StoreConnectionSyncState,
     private readonly providers: StoreProviders,
     private readonly orders: OrderStatusService,
@@ -78,10 +78,15 @@ export class OrderPlacementService {
     const input = toStoreOrderInput(order, buyer);
     const scrub = (text: string) => scrubBuyer(text, buyer);
     try {
-      const ctx = this.credentials.context(conn);
-      const found = await provider.findOrderByReference(ctx, input.reference);
-      const storeOrderId = found ?? (await provider.createOrder(ctx, input)).storeOrderId;
-      return await this.markPlaced(order, storeOrderId, found !== null);
+      // A 401 means the store did nothing: after the token's refresh the lookup runs again.
+      const { found, storeOrderId } = await this.tokens.withToken(conn, async (ctx) => {
+        const known = await provider.findOrderByReference(ctx, input.reference);
+        return {
+          found: known !== null,
+          storeOrderId: known ?? (await provider.createOrder(ctx, input)).storeOrderId,
+        };
+      });
+      return await this.markPlaced(order, storeOrderId, found);
     } catch (err) {
       if (!(err instanceof StoreApiError)) {
         // Ours (database, bug): retried with backoff; the message may be anything, so it
@@ -93,7 +98,7 @@ export class OrderPlacementService {
         await this.syncState.markNeedsRelink(conn, scrub(err.message));
         return this.fail(
           order,
-          'the store refused our access token (401); the store connection needs a relink',
+          'the store refused our access token and its refresh; the store connection needs a relink',
         );
       }
       if (err.kind === 'rejected')

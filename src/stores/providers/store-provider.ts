@@ -26,6 +26,44 @@ export interface StoreVariant {
   inventoryPolicy: string;
 }
 
+/** A place a store keeps stock (Shopify: a Location). */
+export interface StoreLocation {
+  externalId: string;
+  name: string;
+  active: boolean;
+  /** Its stock counts toward what the store sells online (Shopify: fulfillsOnlineOrders). */
+  sellsOnline: boolean;
+}
+
+/** Stock of one inventory item at one location. */
+export interface StoreInventoryLevel {
+  inventoryItemId: string;
+  locationId: string;
+  available: number;
+  at: Date;
+}
+
+/** What a token exchange or refresh gives: an access token, and for expiring tokens their refresh token. */
+export interface StoreTokenGrant {
+  accessToken: string;
+  scopes: string[];
+  /** When the access token expires (null: it does not). */
+  expiresAt: Date | null;
+  refreshToken: string | null;
+  refreshTokenExpiresAt: Date | null;
+}
+
+/** A catalog export the store runs on its side (Shopify: a bulk operation). */
+export type StoreExportKind = 'products' | 'inventory';
+export interface StoreExportStatus {
+  id: string;
+  status: 'running' | 'completed' | 'failed' | 'canceled' | 'expired';
+  /** Where the result is read (completed only; null when the export found nothing). */
+  url: string | null;
+  errorCode: string | null;
+  rootObjectCount: number;
+}
+
 export interface StoreProduct {
   externalId: string;
   title: string;
@@ -72,9 +110,17 @@ export interface StoreOrderInput {
 export type StoreChange =
   | { kind: 'product.upsert'; product: StoreProduct }
   | { kind: 'product.delete'; externalId: string; at: Date }
-  | { kind: 'inventory.level'; inventoryItemId: string; available: number; at: Date }
+  | {
+      kind: 'inventory.level';
+      inventoryItemId: string;
+      /** The location the level is at (null: a store without locations; the item's one level). */
+      locationId: string | null;
+      available: number;
+      at: Date;
+    }
+  | { kind: 'export.finished'; exportId: string }
   | { kind: 'order.status'; storeOrderId: string; status: StoreOrderStatus; at: Date }
-  | { kind: 'app.uninstalled' }
+  | { kind: 'app.uninstalled'; shop: string | null }
   | { kind: 'ignored'; reason: string };
 
 /** The headers of an inbound webhook that identify it. */
@@ -117,11 +163,13 @@ export interface StoreProvider {
   verifyCallback(
     query: Record<string, unknown>,
   ): { shop: string; code: string; state: string } | null;
-  exchangeCode(
-    shop: string,
-    code: string,
-    codeVerifier?: string,
-  ): Promise<{ accessToken: string; scopes: string[] }>;
+  exchangeCode(shop: string, code: string, codeVerifier?: string): Promise<StoreTokenGrant>;
+  /**
+   * A new access token (and the refresh token that replaces this one). Throws a
+   * StoreApiError of kind `unauthorized` when the store refuses the refresh token (the
+   * merchant must link again); any other failure is worth retrying. Absent: tokens do not expire.
+   */
+  refreshToken?(shop: string, refreshToken: string): Promise<StoreTokenGrant>;
 
   shopInfo(ctx: StoreApiContext): Promise<{ currency: string }>;
   /** Registers every webhook topic Castbridge handles; returns the store's webhook ids. */
@@ -133,6 +181,30 @@ export interface StoreProvider {
     ctx: StoreApiContext,
     params: { cursor: string | null; updatedSince?: Date | null },
   ): Promise<ProductPage>;
+
+  /** Every location of the store. */
+  listLocations(ctx: StoreApiContext): Promise<StoreLocation[]>;
+
+  /**
+   * Starts an export of the whole catalog (`products`: products and variants; `inventory`:
+   * stock per location), or of what changed since `updatedSince`. Its end is announced by
+   * an `export.finished` change (webhook) or seen by exportStatus (polling).
+   */
+  startExport(
+    ctx: StoreApiContext,
+    kind: StoreExportKind,
+    updatedSince?: Date | null,
+  ): Promise<string>;
+  exportStatus(ctx: StoreApiContext, id: string): Promise<StoreExportStatus>;
+  /** The export's result, streamed: one product (with all its variants) at a time. */
+  readProductExport(url: string): AsyncIterable<StoreProduct>;
+  /** The export's result, streamed: one inventory level at a time. */
+  readInventoryExport(url: string): AsyncIterable<StoreInventoryLevel>;
+  /** One page of stock levels changed since `updatedSince` (reconciliation). */
+  listInventoryLevels(
+    ctx: StoreApiContext,
+    params: { cursor: string | null; updatedSince: Date },
+  ): Promise<{ levels: StoreInventoryLevel[]; nextCursor: string | null }>;
 
   /** One page of product ids only (to find products deleted without a webhook). */
   listProductIds(
@@ -153,7 +225,14 @@ export interface StoreProvider {
 
   /** Constant-time check of an inbound webhook's signature over its raw body. */
   verifyWebhook(rawBody: Buffer, headers: Headers): boolean;
-  webhookEnvelope(headers: Headers): InboundEnvelope | null;
+  /**
+   * The headers that identify an inbound webhook, or null when they are missing or
+   * malformed. `triggeredAt` is clamped to now + a small skew; `stale` is set when it is
+   * older than the freshness window (a replay of an old delivery).
+   */
+  webhookEnvelope(headers: Headers): (InboundEnvelope & { stale: boolean }) | null;
+  /** Topics whose payloads are compliance requests (recorded sealed, not as catalog events). */
+  isComplianceTopic(topic: string): boolean;
   toChange(topic: string, payload: unknown, triggeredAt: Date | null): StoreChange;
 }
 

@@ -56,17 +56,15 @@ export class InboundEventSource {
             FOR UPDATE SKIP LOCKED`,
         [afterId, limit],
       );
-      const events = rows.map(
-        (r): PendingInboundEvent => ({
-          id: r.id,
-          provider: r.provider,
-          shop: r.shop,
-          topic: r.topic,
-          triggeredAt: r.triggered_at ? new Date(r.triggered_at) : null,
-          payload: r.payload,
-          attempts: r.attempts,
-        }),
-      );
+      const events = rows.map((r): PendingInboundEvent => ({
+        id: r.id,
+        provider: r.provider,
+        shop: r.shop,
+        topic: r.topic,
+        triggeredAt: r.triggered_at ? new Date(r.triggered_at) : null,
+        payload: r.payload,
+        attempts: r.attempts,
+      }));
       return work(m, events);
     });
   }

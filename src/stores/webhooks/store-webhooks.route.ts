@@ -7,6 +7,9 @@ import { MAX_BODY_BYTES } from '../../common/http-limits';
 import { requestId } from '../../common/logging';
 import { serveAhead } from '../../common/serve-ahead';
 import { MetricsService } from '../../ops/metrics.service';
+import { ComplianceRequestsService } from '../compliance/compliance-requests.service';
+import type { InboundEnvelope } from '../providers/store-provider';
+import { StoreConnectionsService } from '../store-connections.service';
 import { StoreProviders } from '../store-providers';
 import { InboundEventsService } from './inbound-events.service';
 import { InboundKicker } from './inbound-kicker.service';
@@ -52,6 +55,8 @@ export class StoreWebhooksRoute implements OnApplicationBootstrap {
     private readonly adapterHost: HttpAdapterHost,
     private readonly providers: StoreProviders,
     private readonly inbound: InboundEventsService,
+    private readonly compliance: ComplianceRequestsService,
+    private readonly connections: StoreConnectionsService,
     private readonly kicker: InboundKicker,
     private readonly metrics: MetricsService,
   ) {}
@@ -97,12 +102,23 @@ export class StoreWebhooksRoute implements OnApplicationBootstrap {
     }
     const envelope = provider.webhookEnvelope(headers);
     if (!envelope)
-      throw AppError.validation('headers', 'webhook id, topic or shop header is missing');
+      throw AppError.validation(
+        'headers',
+        'webhook id, topic, shop or triggered-at header is missing or malformed',
+      );
+    if (envelope.stale) {
+      // Only the body is signed: an old delivery sent again is a replay (or far too late).
+      throw AppError.validation('x-shopify-triggered-at', 'the delivery is too old (a replay?)');
+    }
     const text = raw.toString('utf8');
+    let body: unknown;
     try {
-      JSON.parse(text);
+      body = JSON.parse(text);
     } catch {
       throw AppError.validation('body', 'malformed JSON');
+    }
+    if (provider.isComplianceTopic(envelope.topic)) {
+      return this.acceptCompliance(provider.name, envelope, body, text);
     }
     const recorded = await this.inbound.record(provider.name, envelope, text);
     if (recorded === 'duplicate') return { status: 'duplicate' };
@@ -110,6 +126,28 @@ export class StoreWebhooksRoute implements OnApplicationBootstrap {
     // safe; the store retries, and the redelivery wakes it).
     await this.kicker.kick();
     return { status: recorded === 'new' ? 'accepted' : 'duplicate' };
+  }
+
+  /**
+   * A mandatory compliance webhook: recorded durably (payload sealed) and answered 200;
+   * the applier's drain acts on shop/redact, buyers' requests wait for the privacy
+   * machinery (ComplianceRequestsService.pending). The body must name the header's shop.
+   */
+  private async acceptCompliance(
+    provider: string,
+    envelope: InboundEnvelope,
+    body: unknown,
+    text: string,
+  ): Promise<Answer> {
+    const named = (body as { shop_domain?: unknown } | null)?.shop_domain;
+    if (named !== envelope.shop) {
+      throw AppError.validation('shop_domain', 'the body names another shop than the header');
+    }
+    const conn = await this.connections.findAnyByShop(provider, envelope.shop);
+    const recorded = await this.compliance.record(provider, envelope, text, conn?.id ?? null);
+    if (recorded === 'duplicate') return { status: 'duplicate' };
+    if (envelope.topic === 'shop/redact') await this.kicker.kick();
+    return { status: 'accepted' };
   }
 
   /** As the app's other requests are logged (pino-http's levels and fields). */

@@ -5,7 +5,7 @@ import {
   lookedUpOrderId,
   orderSearchQuery,
   orderTag,
-  toShopifyOrder,
+  toOrderCreateVariables,
 } from './shopify-orders';
 import { summarizeErrors } from './shopify.client';
 
@@ -40,51 +40,77 @@ describe('Shopify order payloads', () => {
     expect(orderSearchQuery(ref)).toBe(`tag:'cb-${ref}'`);
   });
 
-  it('builds the REST order: variant ids, tags, note with both ids, obeying stock policy', () => {
-    const { order } = toShopifyOrder(input);
+  it('builds orderCreate: variant gids, tags, note with both ids, obeying stock policy, no receipt', () => {
+    const { order, options } = toOrderCreateVariables(input);
+    expect(options).toEqual({
+      inventoryBehaviour: 'DECREMENT_OBEYING_POLICY',
+      sendReceipt: false,
+      sendFulfillmentReceipt: false,
+    });
     expect(order).toMatchObject({
       email: 'ada@example.com',
-      line_items: [{ variant_id: 1000001, quantity: 2 }],
-      tags: `castbridge, cb-${ref}`,
-      note_attributes: [
-        { name: 'castbridge_order_id', value: ref },
-        { name: 'partner_order_id', value: 'tt, 123' },
+      lineItems: [{ variantId: 'gid://shopify/ProductVariant/1000001', quantity: 2 }],
+      tags: ['castbridge', `cb-${ref}`],
+      customAttributes: [
+        { key: 'castbridge_order_id', value: ref },
+        { key: 'partner_order_id', value: 'tt, 123' },
       ],
-      source_identifier: ref,
-      inventory_behaviour: 'decrement_obeying_policy',
-      financial_status: 'pending',
-      send_receipt: false,
+      sourceIdentifier: ref,
+      financialStatus: 'PENDING',
       currency: 'EUR',
-      customer: { email: 'ada@example.com', first_name: 'Ada', last_name: 'Lovelace' },
-      shipping_address: {
-        first_name: 'Ada',
-        last_name: 'Lovelace',
+      customer: { toUpsert: { email: 'ada@example.com', firstName: 'Ada', lastName: 'Lovelace' } },
+      shippingAddress: {
+        firstName: 'Ada',
+        lastName: 'Lovelace',
         address1: '1 Main St',
         city: 'London',
         zip: 'N1',
-        country_code: 'GB',
+        countryCode: 'GB',
       },
     });
     expect(String(order.note)).toContain(ref);
     expect(String(order.note)).toContain('tt, 123');
-    // The partner's id (may hold commas) never goes into the comma-separated tags.
-    expect(String(order.tags)).not.toContain('tt');
-    expect(JSON.parse(JSON.stringify(order)).shipping_address).not.toHaveProperty('address2');
+    // The partner's id (may hold commas) never becomes a tag.
+    expect((order.tags as string[]).join(',')).not.toContain('tt');
+    expect(JSON.parse(JSON.stringify(order)).shippingAddress).not.toHaveProperty('address2');
   });
 
   it('leaves out what is unknown', () => {
-    const { order } = toShopifyOrder({
+    const { order } = toOrderCreateVariables({
       ...input,
       currency: null,
       customer: { email: 'a@b.co', firstName: null, lastName: null, shippingAddress: null },
     });
     expect(order).not.toHaveProperty('currency');
-    expect(order).not.toHaveProperty('shipping_address');
+    expect(order).not.toHaveProperty('shippingAddress');
   });
 
-  it('reads the created order id', () => {
-    expect(createdOrderId({ order: { id: 450789469 } })).toBe('450789469');
+  it('reads the created order id; userErrors are a refusal with their summary', () => {
+    expect(
+      createdOrderId({
+        orderCreate: {
+          order: { id: 'gid://shopify/Order/450789469', legacyResourceId: '450789469' },
+          userErrors: [],
+        },
+      }),
+    ).toBe('450789469');
     expect(() => createdOrderId({})).toThrow(StoreApiError);
+    try {
+      createdOrderId({
+        orderCreate: {
+          order: null,
+          userErrors: [
+            { field: ['order', 'lineItems', '0'], message: 'Shirt - Small is out of stock' },
+          ],
+        },
+      });
+      throw new Error('expected a throw');
+    } catch (err) {
+      expect((err as StoreApiError).kind).toBe('rejected');
+      expect((err as StoreApiError).message).toContain(
+        'order.lineItems.0: Shirt - Small is out of stock',
+      );
+    }
   });
 
   it('reads the lookup: exact tag only; GraphQL errors become StoreApiErrors', () => {

@@ -1,9 +1,9 @@
 import { StoreApiError, StoreOrderInput } from '../store-provider';
+import { legacyId, userErrorsSummary } from './shopify-graphql';
 
 /**
- * Shopify order creation (REST Admin API `POST orders.json`) and lookup (GraphQL Admin API
- * `orders(query: "tag:…")`; REST cannot filter orders by tag). Pure functions: the
- * provider sends what these build and reads what they parse.
+ * Shopify order creation (GraphQL Admin API `orderCreate`) and lookup (`orders(query:
+ * "tag:…")`). Pure functions: the provider sends what these build and reads what they parse.
  */
 
 /** Every order Castbridge creates carries this tag (merchants can filter on it). */
@@ -29,60 +29,86 @@ function nonEmpty(v: string | null | undefined): string | undefined {
   return v ? v : undefined;
 }
 
-/** The `{order: …}` body of POST orders.json. */
-export function toShopifyOrder(input: StoreOrderInput): { order: Record<string, unknown> } {
+/** The `orderCreate` mutation: no receipts, stock decremented obeying each variant's policy. */
+export const ORDER_CREATE_MUTATION = `mutation CastbridgeOrderCreate($order: OrderCreateOrderInput!, $options: OrderCreateOptionsInput) {
+  orderCreate(order: $order, options: $options) {
+    order { id legacyResourceId }
+    userErrors { field message code }
+  }
+}`;
+
+/** The variables of ORDER_CREATE_MUTATION for this order. */
+export function toOrderCreateVariables(input: StoreOrderInput): {
+  order: Record<string, unknown>;
+  options: Record<string, unknown>;
+} {
   const c = input.customer;
   const a = c.shippingAddress;
   const order: Record<string, unknown> = {
     email: c.email,
-    line_items: input.lineItems.map((l) => ({
-      variant_id: Number(l.variantExternalId),
+    lineItems: input.lineItems.map((l) => ({
+      variantId: `gid://shopify/ProductVariant/${l.variantExternalId}`,
       quantity: l.quantity,
     })),
-    tags: `${CASTBRIDGE_TAG}, ${orderTag(input.reference)}`,
+    tags: [CASTBRIDGE_TAG, orderTag(input.reference)],
     note: `Castbridge order ${input.reference} (partner order ${input.partnerOrderId})`,
-    note_attributes: [
-      { name: 'castbridge_order_id', value: input.reference },
-      { name: 'partner_order_id', value: input.partnerOrderId },
+    customAttributes: [
+      { key: 'castbridge_order_id', value: input.reference },
+      { key: 'partner_order_id', value: input.partnerOrderId },
     ],
-    source_identifier: input.reference,
-    // The store refuses (422) what it cannot sell instead of overselling.
-    inventory_behaviour: 'decrement_obeying_policy',
-    financial_status: 'pending',
-    send_receipt: false,
-    send_fulfillment_receipt: false,
+    sourceIdentifier: input.reference,
+    financialStatus: 'PENDING',
     customer: {
-      email: c.email,
-      first_name: nonEmpty(c.firstName),
-      last_name: nonEmpty(c.lastName),
+      toUpsert: {
+        email: c.email,
+        firstName: nonEmpty(c.firstName),
+        lastName: nonEmpty(c.lastName),
+      },
     },
   };
   if (input.currency) order.currency = input.currency;
   if (a) {
-    order.shipping_address = {
-      first_name: nonEmpty(a.firstName ?? c.firstName),
-      last_name: nonEmpty(a.lastName ?? c.lastName),
+    order.shippingAddress = {
+      firstName: nonEmpty(a.firstName ?? c.firstName),
+      lastName: nonEmpty(a.lastName ?? c.lastName),
       address1: a.address1,
       address2: nonEmpty(a.address2),
       city: a.city,
-      province: nonEmpty(a.province),
+      provinceCode: nonEmpty(a.province),
       zip: nonEmpty(a.zip),
-      country_code: a.country,
+      countryCode: a.country,
       phone: nonEmpty(a.phone),
     };
   }
-  return { order };
+  return {
+    order,
+    // The store refuses what it cannot sell instead of overselling; the buyer gets no mail.
+    options: {
+      inventoryBehaviour: 'DECREMENT_OBEYING_POLICY',
+      sendReceipt: false,
+      sendFulfillmentReceipt: false,
+    },
+  };
 }
 
-/** The id of the order POST orders.json answered with. */
-export function createdOrderId(body: unknown): string {
-  const id = (body as { order?: { id?: unknown } } | null)?.order?.id;
-  if (
-    (typeof id === 'number' && Number.isInteger(id)) ||
-    (typeof id === 'string' && /^\d+$/.test(id))
-  ) {
-    return String(id);
+/**
+ * The id of the order orderCreate answered with; userErrors (e.g. out of stock) become a
+ * `rejected` StoreApiError carrying their short summary.
+ */
+export function createdOrderId(data: unknown): string {
+  const r = (
+    data as {
+      orderCreate?: {
+        order?: { id?: unknown; legacyResourceId?: unknown } | null;
+        userErrors?: unknown[];
+      };
+    } | null
+  )?.orderCreate;
+  if (r?.userErrors?.length) {
+    throw new StoreApiError('rejected', `orderCreate: ${userErrorsSummary(r.userErrors)}`, 422);
   }
+  const id = legacyId(r?.order?.legacyResourceId) ?? legacyId(r?.order?.id);
+  if (id) return id;
   throw new StoreApiError('unavailable', 'order creation answered without an order id');
 }
 

@@ -104,6 +104,7 @@ describe('Shopify payloads → provider-neutral shapes', () => {
     ).toEqual({
       kind: 'inventory.level',
       inventoryItemId: '7',
+      locationId: '1',
       available: 3,
       at: new Date('2025-03-02T00:00:00Z'),
     });
@@ -126,7 +127,21 @@ describe('Shopify payloads → provider-neutral shapes', () => {
       storeOrderId: '9',
       status: 'refunded',
     });
-    expect(toStoreChange('app/uninstalled', {}, at)).toEqual({ kind: 'app.uninstalled' });
+    expect(toStoreChange('app/uninstalled', {}, at)).toEqual({
+      kind: 'app.uninstalled',
+      shop: null,
+    });
+    expect(toStoreChange('app/uninstalled', { myshopify_domain: 'a.myshopify.com' }, at)).toEqual({
+      kind: 'app.uninstalled',
+      shop: 'a.myshopify.com',
+    });
+    expect(
+      toStoreChange(
+        'bulk_operations/finish',
+        { admin_graphql_api_id: 'gid://shopify/BulkOperation/7', status: 'completed' },
+        at,
+      ),
+    ).toEqual({ kind: 'export.finished', exportId: 'gid://shopify/BulkOperation/7' });
     expect(toStoreChange('customers/create', {}, at)).toMatchObject({ kind: 'ignored' });
   });
 

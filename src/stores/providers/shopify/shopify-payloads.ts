@@ -106,6 +106,17 @@ export const SHOPIFY_TOPICS = [
   'orders/cancelled',
   'refunds/create',
   'app/uninstalled',
+  'bulk_operations/finish',
+] as const;
+
+/**
+ * The mandatory compliance topics: not subscribable through the API, declared in the app
+ * configuration (shopify.app.toml `compliance_topics`), delivered to the same address.
+ */
+export const SHOPIFY_COMPLIANCE_TOPICS = [
+  'customers/data_request',
+  'customers/redact',
+  'shop/redact',
 ] as const;
 
 export function toStoreChange(
@@ -135,7 +146,19 @@ export function toStoreChange(
       if (!inventoryItemId || typeof o.available !== 'number') {
         return { kind: 'ignored', reason: 'malformed inventory level' };
       }
-      return { kind: 'inventory.level', inventoryItemId, available: Math.trunc(o.available), at };
+      return {
+        kind: 'inventory.level',
+        inventoryItemId,
+        locationId: idOf(o.location_id),
+        available: Math.trunc(o.available),
+        at,
+      };
+    }
+    case 'bulk_operations/finish': {
+      const exportId = str(o.admin_graphql_api_id);
+      return exportId.startsWith('gid://shopify/BulkOperation/')
+        ? { kind: 'export.finished', exportId }
+        : { kind: 'ignored', reason: 'malformed bulk operation' };
     }
     case 'orders/create':
     case 'orders/updated':
@@ -158,7 +181,8 @@ export function toStoreChange(
       };
     }
     case 'app/uninstalled':
-      return { kind: 'app.uninstalled' };
+      // The payload is the shop: its domain must be the shop the header names.
+      return { kind: 'app.uninstalled', shop: str(o.myshopify_domain) || str(o.domain) || null };
     default:
       return { kind: 'ignored', reason: `unhandled topic ${topic}` };
   }

@@ -10,14 +10,27 @@ import {
 const SECRET = 'hush';
 
 describe('Shopify signatures', () => {
-  it('signs the sorted query without hmac, as Shopify documents', () => {
-    // Example from Shopify's OAuth docs (shop, code, timestamp, host...) in scrambled order.
-    const q = new URLSearchParams(
-      'timestamp=1337178173&shop=some-shop.myshopify.com&code=0907a61c&hmac=x',
+  it("verifies Shopify's published OAuth example (secret \"hush\") and refuses it changed", () => {
+    // Shopify's documentation example: the query and the digest Shopify computed for it.
+    const published =
+      'code=0907a61c0c8d55e99db179b68161bc00&hmac=700e2dadb827fcc8609e9d5ce208b2e9cdaab9df07390d2cbca10d7c328fc4bf' +
+      '&shop=some-shop.myshopify.com&state=0.6784241404160823&timestamp=1337178173';
+    const q = new URLSearchParams(published);
+    expect(oauthMessage(q)).toBe(
+      'code=0907a61c0c8d55e99db179b68161bc00&shop=some-shop.myshopify.com&state=0.6784241404160823&timestamp=1337178173',
     );
-    expect(oauthMessage(q)).toBe('code=0907a61c&shop=some-shop.myshopify.com&timestamp=1337178173');
-    q.set('hmac', signOAuthQuery(q, SECRET));
+    expect(signOAuthQuery(q, SECRET)).toBe(
+      '700e2dadb827fcc8609e9d5ce208b2e9cdaab9df07390d2cbca10d7c328fc4bf',
+    );
     expect(verifyOAuthQuery(q, SECRET)).toBe(true);
+    // The same parameters in another order verify too (the message is sorted).
+    const scrambled = new URLSearchParams(
+      [...q.entries()].reverse().map(([k, v]) => [k, v] as [string, string]),
+    );
+    expect(verifyOAuthQuery(scrambled, SECRET)).toBe(true);
+    const changed = new URLSearchParams(q);
+    changed.set('timestamp', '1337178174');
+    expect(verifyOAuthQuery(changed, SECRET)).toBe(false);
   });
 
   it('refuses a changed parameter, a wrong secret, a missing or malformed hmac', () => {

@@ -1,5 +1,6 @@
 import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
+import { createInterface } from 'node:readline';
 import axios, { AxiosInstance, AxiosResponse, Method } from 'axios';
 import type { AppConfig } from '../../../../config/env.schema';
 import { guardedLookup } from '../../../common/egress-guard';
@@ -48,25 +49,47 @@ export function summarizeErrors(body: unknown): string {
   return redactText(text).slice(0, 300);
 }
 
+/** Shopify's GraphQL cost report (`extensions.cost`). */
+export interface GraphqlCost {
+  requestedQueryCost: number;
+  actualQueryCost: number | null;
+  throttleStatus: { maximumAvailable: number; currentlyAvailable: number; restoreRate: number };
+}
+
+interface GraphqlBody<T> {
+  data?: T | null;
+  errors?: Array<{ message?: string; extensions?: { code?: string } }>;
+  extensions?: { cost?: GraphqlCost };
+}
+
+/** THROTTLED answers a call waits out before it gives up (the job then retries later). */
+const MAX_THROTTLE_WAITS = 50;
+
 /**
- * How long to pause before the next call, from `X-Shopify-Shop-Api-Call-Limit: used/size`:
- * nothing while the bucket is less than 80 % full, then the time it takes to leak back
- * under that mark at the standard 2 requests/s.
+ * How long to wait before a query of `cost` points can run, from the last throttle status
+ * seen `elapsedMs` ago: nothing when the bucket (refilled at restoreRate per second since)
+ * holds it, else the time the bucket needs to refill that far.
  */
-export function callLimitPauseMs(header: string | undefined): number {
-  const m = /^(\d+)\/(\d+)$/.exec(header ?? '');
-  if (!m) return 0;
-  const used = Number(m[1]);
-  const size = Number(m[2]);
-  const mark = Math.floor(size * 0.8);
-  return used < mark ? 0 : Math.ceil(((used - mark + 1) / 2) * 1000);
+export function throttleWaitMs(
+  status: GraphqlCost['throttleStatus'],
+  cost: number,
+  elapsedMs = 0,
+): number {
+  const rate = status.restoreRate > 0 ? status.restoreRate : 50;
+  const now = Math.min(
+    status.maximumAvailable,
+    status.currentlyAvailable + (rate * Math.max(0, elapsedMs)) / 1000,
+  );
+  const need = Math.min(cost, status.maximumAvailable) - now;
+  return need <= 0 ? 0 : Math.ceil((need / rate) * 1000);
 }
 
 /**
- * The one adapter for Shopify's HTTP API (OAuth token exchange, REST Admin API). It owns
- * timeouts, the egress guard, 429/Retry-After, the call-limit header and bounded retries,
- * and turns every failure into a StoreApiError without headers or bodies (the access
- * token and the app secret travel in them).
+ * The one adapter for Shopify's HTTP API (OAuth token exchange and refresh, the GraphQL
+ * Admin API, bulk results). It owns timeouts, the egress guard, 429/Retry-After, GraphQL's
+ * cost-based throttling (paced by the bucket's restore rate, THROTTLED waited out) and
+ * bounded retries, and turns every failure into a StoreApiError without headers or bodies
+ * (the access token and the app secret travel in them).
  */
 export class ShopifyClient {
   private readonly http: AxiosInstance;
@@ -89,6 +112,109 @@ export class ShopifyClient {
       httpsAgent,
       headers: { 'user-agent': 'Castbridge', accept: 'application/json' },
     });
+  }
+
+  /** The last throttle status per shop, and when it was seen (the bucket is per app and shop). */
+  private readonly buckets = new Map<
+    string,
+    { status: GraphqlCost['throttleStatus']; at: number; lastCost: number }
+  >();
+
+  /**
+   * One GraphQL Admin API call. Before it, waits until the shop's bucket (as last seen,
+   * refilled by its restore rate since) holds what the previous call cost; a THROTTLED
+   * answer is waited out for exactly the points missing at the restore rate, and the call
+   * repeated. GraphQL errors other than throttling are thrown as `rejected`.
+   */
+  async graphql<T>(
+    shop: string,
+    token: string,
+    query: string,
+    variables: Record<string, unknown> = {},
+    opts: { retryTransient?: boolean; expectedCost?: number } = {},
+  ): Promise<{ data: T; cost: GraphqlCost | null }> {
+    const path = this.adminPath('graphql.json');
+    for (let waits = 0; ; waits++) {
+      const seen = this.buckets.get(shop);
+      if (seen) {
+        const wait = throttleWaitMs(
+          seen.status,
+          opts.expectedCost ?? seen.lastCost,
+          Date.now() - seen.at,
+        );
+        if (wait > 0) await this.sleep(wait);
+      }
+      const res = await this.request<GraphqlBody<T>>(shop, 'POST', path, {
+        token,
+        data: { query, variables },
+        retryTransient: opts.retryTransient,
+      });
+      const body = res.data ?? {};
+      const cost = body.extensions?.cost ?? null;
+      if (cost?.throttleStatus) {
+        this.buckets.set(shop, {
+          status: cost.throttleStatus,
+          at: Date.now(),
+          lastCost: cost.actualQueryCost ?? cost.requestedQueryCost,
+        });
+      }
+      const errors = body.errors ?? [];
+      if (errors.some((e) => e.extensions?.code === 'THROTTLED')) {
+        if (waits >= MAX_THROTTLE_WAITS) {
+          throw new StoreApiError('rate_limited', 'GraphQL: still throttled', 429);
+        }
+        const wait = cost ? throttleWaitMs(cost.throttleStatus, cost.requestedQueryCost) : 1000;
+        this.buckets.delete(shop);
+        await this.sleep(Math.max(wait, 50));
+        continue;
+      }
+      if (errors.length > 0) {
+        const codes = errors
+          .map((e) => e.extensions?.code ?? redactText(e.message ?? 'error').slice(0, 80))
+          .join(', ');
+        throw new StoreApiError('rejected', `GraphQL errors (${codes})`, 400);
+      }
+      if (!body.data) throw new StoreApiError('unavailable', 'GraphQL answered without data');
+      return { data: body.data, cost };
+    }
+  }
+
+  /**
+   * A bulk operation's result file (a signed URL: no token), as a stream of lines. Through
+   * the egress guard like every call; the body is never read whole.
+   */
+  async *lines(url: string): AsyncIterable<string> {
+    let res: AxiosResponse<NodeJS.ReadableStream>;
+    try {
+      res = await this.http.request<NodeJS.ReadableStream>({
+        method: 'GET',
+        url,
+        responseType: 'stream',
+        timeout: SHOPIFY_TIMEOUT_MS,
+        headers: { accept: 'application/jsonl, */*' },
+      });
+    } catch (err) {
+      const code = (err as { code?: string }).code ?? 'network error';
+      throw new StoreApiError('unavailable', `bulk result: ${code}`);
+    }
+    if (res.status !== 200) {
+      (res.data as unknown as { destroy?: () => void }).destroy?.();
+      throw new StoreApiError(
+        res.status >= 500 ? 'unavailable' : 'rejected',
+        `bulk result: HTTP ${res.status}`,
+        res.status,
+      );
+    }
+    const rl = createInterface({ input: res.data, crlfDelay: Infinity });
+    try {
+      for await (const line of rl) if (line.trim() !== '') yield line;
+    } catch (err) {
+      const code = (err as { code?: string }).code ?? 'stream error';
+      throw new StoreApiError('unavailable', `bulk result: ${code}`);
+    } finally {
+      rl.close();
+      (res.data as unknown as { destroy?: () => void }).destroy?.();
+    }
   }
 
   /** Closes kept-alive connections (shutdown). */
@@ -134,7 +260,11 @@ export class ShopifyClient {
           url,
           params: opts.params,
           data: opts.data,
-          headers: opts.token ? { 'x-shopify-access-token': opts.token } : {},
+          headers: {
+            ...(opts.token ? { 'x-shopify-access-token': opts.token } : {}),
+            // A local store (SHOPIFY_API_ORIGIN) is told the shop as Shopify is: by the Host.
+            ...(this.config.shopify.apiOrigin ? { host: shop } : {}),
+          },
         });
       } catch (err) {
         // Never rethrow the axios error: its config carries the headers (the token).
@@ -177,8 +307,6 @@ export class ShopifyClient {
           headers['retry-after'] !== undefined ? retryAfterMs(headers['retry-after']) : null,
         );
       }
-      const pause = callLimitPauseMs(headers['x-shopify-shop-api-call-limit']);
-      if (pause > 0) await this.sleep(pause);
       return { data: res.data as T, headers };
     }
   }
