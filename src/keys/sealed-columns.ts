@@ -3,6 +3,7 @@ import { destinationKeyAad } from '../destinations/destinations.service';
 import { webhookSecretAad } from '../notifications/webhook-endpoints.service';
 import { privacyResultAad } from '../privacy/privacy-request.entity';
 import { BUYER_EMAIL_INDEX, buyerAad, normalizeEmail } from '../shopping/orders/buyer-record';
+import { compliancePayloadAad } from '../stores/compliance/compliance-requests.service';
 import { storeSecretAad } from '../stores/store-credentials.service';
 
 /**
@@ -43,6 +44,20 @@ export const SEALED_COLUMNS: readonly SealedColumn[] = [
     sealedColumn: 'access_token_sealed',
     keyIdColumn: 'access_token_key_id',
     aad: (id) => storeSecretAad(id, 'accessToken'),
+  },
+  {
+    table: 'store_connections',
+    idColumn: 'id',
+    sealedColumn: 'refresh_token_sealed',
+    keyIdColumn: 'refresh_token_key_id',
+    aad: (id) => storeSecretAad(id, 'refreshToken'),
+  },
+  {
+    table: 'compliance_requests',
+    idColumn: 'id',
+    sealedColumn: 'payload_sealed',
+    keyIdColumn: 'payload_key_id',
+    aad: compliancePayloadAad,
   },
   {
     table: 'store_connections',

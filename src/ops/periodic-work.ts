@@ -20,7 +20,11 @@ import { HLS_PUBLISH_POLL_MS } from '../relay/hls-publisher';
 import { RELAY_RESUME_MS } from '../relay/relay.processor';
 import { PUSH_PROGRESS_MS } from '../relay/relay-transports';
 import { RELAY_POLL_MS, RELAY_PROGRESS_WRITE_MS } from '../relay/relay-worker.module';
-import { buyerRetentionEveryMs, KEY_ROTATION_EVERY_MS } from '../privacy/privacy.processor';
+import {
+  buyerRetentionEveryMs,
+  COMPLIANCE_EVERY_MS,
+  KEY_ROTATION_EVERY_MS,
+} from '../privacy/privacy.processor';
 import { ORDER_SWEEP_EVERY_MS } from '../shopping/orders/orders.processor';
 
 /**
@@ -87,6 +91,13 @@ export function jobSchedules(config: AppConfig): JobSchedule[] {
       data: { trigger: 'schedule' },
       every: buyerRetentionEveryMs(config),
       what: "erase buyers' personal data of orders final for longer than BUYER_DATA_RETENTION (batched, idempotent); drop export results after 7 days",
+    }),
+    s({
+      id: 'privacy-compliance',
+      job: 'privacy.compliance',
+      data: { trigger: 'schedule' },
+      every: COMPLIANCE_EVERY_MS,
+      what: "Shopify's compliance requests (customers/data_request, customers/redact, the orders' part of shop/redact) → buyers' privacy requests",
     }),
     s({
       id: 'keys-rotate',

@@ -3,6 +3,7 @@ import { KeysModule } from '../keys/keys.module';
 import { OrdersModule } from '../shopping/orders/orders.module';
 import { StoresModule } from '../stores/stores.module';
 import { PrivacyController } from './privacy.controller';
+import { ComplianceBridge } from './compliance-bridge.service';
 import { PrivacyProcessor } from './privacy.processor';
 import { PrivacyRequestsService } from './privacy-requests.service';
 
@@ -22,5 +23,8 @@ export class PrivacyModule {}
 export class PrivacyHttpModule {}
 
 /** The retention and key-rotation jobs (`worker` role). */
-@Module({ imports: [PrivacyModule, OrdersModule, KeysModule], providers: [PrivacyProcessor] })
+@Module({
+  imports: [PrivacyModule, OrdersModule, KeysModule, StoresModule],
+  providers: [PrivacyProcessor, ComplianceBridge],
+})
 export class PrivacyWorkerModule {}

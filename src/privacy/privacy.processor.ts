@@ -7,6 +7,7 @@ import { QueueName } from '../queues/queue-registry';
 import { JobHandlers, TypedProcessor } from '../queues/typed-processor';
 import { workerOptions } from '../queues/worker-options';
 import { OrderBuyerData } from '../shopping/orders/order-buyer-data.service';
+import { ComplianceBridge } from './compliance-bridge.service';
 import { PrivacyRequestsService } from './privacy-requests.service';
 
 /** How often the retention job looks for buyer data past BUYER_DATA_RETENTION. */
@@ -14,6 +15,9 @@ export function buyerRetentionEveryMs(config: Pick<AppConfig, 'buyerDataRetentio
   // Every 15 minutes, or as often as the retention itself when it is shorter (tests).
   return Math.max(1000, Math.min(15 * 60_000, config.buyerDataRetentionMs));
 }
+
+/** How often Shopify's recorded compliance requests are turned into privacy requests. */
+export const COMPLIANCE_EVERY_MS = 15_000;
 
 /** How often the rotation job looks for values sealed under an older key. */
 export const KEY_ROTATION_EVERY_MS = 60 * 60_000;
@@ -31,6 +35,7 @@ export class PrivacyProcessor extends TypedProcessor<QueueName.Privacy> {
     private readonly buyers: OrderBuyerData,
     private readonly requests: PrivacyRequestsService,
     private readonly rotation: KeyRotationService,
+    private readonly compliance: ComplianceBridge,
   ) {
     super();
   }
@@ -45,6 +50,7 @@ export class PrivacyProcessor extends TypedProcessor<QueueName.Privacy> {
       const exportsDropped = await this.requests.dropExpiredResults();
       return { erased, batches, exportsDropped };
     },
+    'privacy.compliance': async () => this.compliance.runPending(),
     'keys.rotate': async (_data, _job, signal) => {
       const report = await this.rotation.rotate({ signal });
       return {

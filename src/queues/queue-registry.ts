@@ -52,6 +52,8 @@ export interface JobPayloads {
   'orders.sweep': { trigger: string };
   /** Periodic: erases buyers' data of orders final for longer than BUYER_DATA_RETENTION. */
   'privacy.erase-expired': { trigger: string };
+  /** Periodic: Shopify's compliance requests → buyers' privacy requests (ComplianceBridge). */
+  'privacy.compliance': { trigger: string };
   /** Re-seals every sealed column under the first key of ENCRYPTION_KEYS (resumable). */
   'keys.rotate': { trigger: string };
   /** Records one session for as long as it is live (taken over by another worker on a crash). */
@@ -83,7 +85,7 @@ const DEFAULT_OPTIONS: JobsOptions = {
  * A periodic job of the privacy queue (`{trigger}` payload): one run at a time, since a
  * second one beside it would only find nothing left to do.
  */
-function privacyJob(id: 'privacy.erase-expired' | 'keys.rotate') {
+function privacyJob(id: 'privacy.erase-expired' | 'privacy.compliance' | 'keys.rotate') {
   return {
     queue: QueueName.Privacy,
     options: {
@@ -202,6 +204,7 @@ export const JOBS = {
     parse: (data) => ({ trigger: payload.string(payload.obj(data), 'trigger') }),
   },
   'privacy.erase-expired': privacyJob('privacy.erase-expired'),
+  'privacy.compliance': privacyJob('privacy.compliance'),
   'keys.rotate': privacyJob('keys.rotate'),
   'recording.run': {
     queue: QueueName.Recordings,

@@ -6,7 +6,9 @@ import { StoreProviders } from '../../src/stores/store-providers';
 import { StoreTokens } from '../../src/stores/store-tokens.service';
 import { shopifyTime } from '../support/fake-shopify';
 import { waitFor } from '../support/processes';
+import { WebhookReceiver } from '../support/webhook-receiver';
 import {
+  insertOrderRow,
   CommerceFixture,
   linkOtherShop,
   linkStore,
@@ -232,7 +234,7 @@ describe('Shopify today: locations, expiring tokens, compliance webhooks, header
       expect(n).toBe(0);
     });
 
-    it('records customers/data_request and customers/redact durably, sealed, pending for the privacy machinery; a body naming another shop is refused', async () => {
+    it('records customers/data_request and customers/redact durably and sealed for the privacy machinery; a body naming another shop is refused', async () => {
       for (const [topic, body] of Object.entries(bodies())) {
         const res = await f.fake.sendWebhook(url, topic, body, { eventId: `evt-${topic}` });
         expect(res.status).toBe(200);
@@ -250,12 +252,8 @@ describe('Shopify today: locations, expiring tokens, compliance webhooks, header
         'customers/redact',
       ]);
       for (const r of rows) {
-        expect(r).toMatchObject({
-          shop: f.fake.shop,
-          status: 'pending',
-          store_connection_id: connA,
-          completed_at: null,
-        });
+        // (The privacy.compliance job may already have completed them: the next test.)
+        expect(r).toMatchObject({ shop: f.fake.shop, store_connection_id: connA });
         expect(r.payload_key_id).toBeTruthy();
         const raw = Buffer.from(r.payload_sealed, 'base64').toString('latin1');
         expect(r.payload_sealed + raw).not.toContain('john@example.com');
@@ -266,6 +264,80 @@ describe('Shopify today: locations, expiring tokens, compliance webhooks, header
         shop_domain: SHOP_B,
       });
       expect(forged.status).toBe(400);
+    });
+
+    it("customers/redact erases that buyer in the shop's orders (others untouched) and tells the partner with privacy.buyer_erased", async () => {
+      const receiver = await WebhookReceiver.start();
+      try {
+        const ep = await f.t
+          .http()
+          .post('/v1/webhook-endpoints')
+          .set(f.auth)
+          .send({ url: receiver.url, events: ['privacy.buyer_erased'] })
+          .expect(201);
+        receiver.trust(ep.body.secret as string);
+        const jane = { email: 'Jane.Buyer@example.com', name: 'Jane Buyer', phone: '555-0100' };
+        const hers = await insertOrderRow(f, {
+          connectionId: connA,
+          externalId: 'ord-jane',
+          status: 'placed',
+          customer: jane,
+        });
+        const other = await insertOrderRow(f, {
+          connectionId: connA,
+          externalId: 'ord-other',
+          status: 'placed',
+          customer: { email: 'someone@example.com', name: 'Some One' },
+        });
+        const res = await f.fake.sendWebhook(
+          url,
+          'customers/redact',
+          {
+            shop_id: 954889,
+            shop_domain: f.fake.shop,
+            customer: { id: 7, email: 'jane.buyer@example.com', phone: '555-0100' },
+            orders_to_redact: [],
+          },
+          { eventId: 'evt-redact-jane' },
+        );
+        expect(res.status).toBe(200);
+        const done = await waitFor(
+          async () => {
+            const [r] = await db.query(
+              `SELECT status, outcome FROM compliance_requests WHERE event_key LIKE '%evt-redact-jane%'`,
+            );
+            return r?.status === 'completed' ? r : null;
+          },
+          { what: 'customers/redact completed', timeoutMs: 40_000 },
+        );
+        expect(done.outcome.privacy).toMatchObject({ kind: 'erase' });
+        expect(done.outcome.privacy.requests).toHaveLength(1);
+        expect(done.outcome.privacy.requests[0].ordersFound).toBe(1);
+        const rows = await db.query(
+          `SELECT id, customer_sealed IS NULL AS erased, customer_erased_at IS NOT NULL AS marked
+             FROM orders WHERE id = ANY($1::uuid[]) ORDER BY external_id`,
+          [[hers, other]],
+        );
+        expect(rows).toEqual([
+          { id: hers, erased: true, marked: true },
+          { id: other, erased: false, marked: false },
+        ]);
+        // Verified with the official Standard Webhooks library by the receiver.
+        const erasedEvent = (w: (typeof receiver.accepted)[number]) =>
+          w.payload?.type === 'privacy.buyer_erased';
+        await receiver.waitFor((r) => r.accepted.some(erasedEvent), {
+          what: 'privacy.buyer_erased',
+          timeoutMs: 30_000,
+        });
+        const hook = receiver.accepted.find(erasedEvent)!;
+        expect(hook.payload?.data).toEqual({
+          requestId: done.outcome.privacy.requests[0].id,
+          orderIds: [hers],
+        });
+        expect(JSON.stringify(hook.payload)).not.toMatch(/jane|555-0100/i);
+      } finally {
+        await receiver.close();
+      }
     });
 
     it('shop/redact erases the catalog, stock and tokens of the shop and records what it erased', async () => {
@@ -297,9 +369,18 @@ describe('Shopify today: locations, expiring tokens, compliance webhooks, header
         levels: 1,
         tokensForgotten: true,
       });
-      // The orders' part (buyers' data) is the privacy machinery's: until it is wired the
-      // request stays pending.
-      expect(done.status).toBe('pending');
+      // The orders' part (buyers' data) is the privacy machinery's (privacy.compliance job):
+      // then the request is completed.
+      const completed = await waitFor(
+        async () => {
+          const [r] = await db.query(
+            `SELECT outcome, status FROM compliance_requests WHERE topic = 'shop/redact'`,
+          );
+          return r?.status === 'completed' ? r : null;
+        },
+        { what: 'shop/redact completed', timeoutMs: 40_000 },
+      );
+      expect(completed.outcome.orders.requests).toHaveLength(1);
       const [counts] = await db.query(
         `SELECT (SELECT count(*)::int FROM products WHERE store_connection_id = $1) AS p,
                 (SELECT count(*)::int FROM variants WHERE store_connection_id = $1) AS v,
