@@ -326,7 +326,15 @@ export const EMBED_JS = `(function () {
     playing = url;
     video.muted = startMuted;
     if (window.Hls && window.Hls.isSupported()) {
-      hls = new window.Hls({ liveSyncDurationCount: 2, lowLatencyMode: false });
+      // Pins come from the state and the playhead's date (timed-pins), not from hls.js's
+      // metadata cues, whose text track loads a data: URL the CSP does not allow.
+      hls = new window.Hls({
+        liveSyncDurationCount: 2,
+        lowLatencyMode: false,
+        enableDateRangeMetadataCues: false,
+        enableID3MetadataCues: false,
+        enableEmsgMetadataCues: false,
+      });
       hls.on(window.Hls.Events.ERROR, function (_e, data) {
         if (data.fatal) { var u = playing; stopVideo(); setTimeout(function () { if (u) startVideo(u); }, 1500); }
       });

@@ -135,7 +135,11 @@ export const REPLAY_JS = `(function () {
   }
   function start(url) {
     if (window.Hls && window.Hls.isSupported()) {
-      hls = new window.Hls();
+      hls = new window.Hls({
+        enableDateRangeMetadataCues: false,
+        enableID3MetadataCues: false,
+        enableEmsgMetadataCues: false,
+      });
       hls.loadSource(url);
       hls.attachMedia(video);
     } else {

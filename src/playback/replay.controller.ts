@@ -49,7 +49,7 @@ export class ReplayController {
       'replay.js': ['text/javascript; charset=utf-8', REPLAY_JS],
       'replay.css': ['text/css; charset=utf-8', REPLAY_CSS],
     };
-    const a = assets[file];
+    const a = Object.hasOwn(assets, file) ? assets[file] : undefined;
     if (!a) throw AppError.notFound('asset');
     res.setHeader('content-type', a[0]);
     res.setHeader('cache-control', 'public, max-age=300');

@@ -167,23 +167,28 @@ describe('brand-site player in a browser', () => {
       );
     }
 
-    // The merchant changes the price and the stock: the store's webhook, and the card follows.
-    inStore.variants[0]!.inventory_quantity = 2;
-    inStore.variants[1]!.inventory_quantity = 1;
+    // The merchant changes the price and the stock (kept per location, where this store
+    // holds it all): the store's webhooks, and the card follows.
     const changed = f.fake.updateProduct(inStore.id, { price: '7.25' });
-    const sent = await f.fake.sendWebhook(
-      `${f.baseUrl}/webhooks/shopify`,
-      'products/update',
-      changed,
-    );
-    expect(sent.status).toBe(200);
+    const hooks = `${f.baseUrl}/webhooks/shopify`;
+    expect((await f.fake.sendWebhook(hooks, 'products/update', changed)).status).toBe(200);
+    const [store] = f.fake.shopData().locations;
+    for (const [i, n] of [2, 1].entries()) {
+      const level = f.fake
+        .shopData()
+        .setLevel(inStore.variants[i]!.inventory_item_id, store!.id, n);
+      expect((await f.fake.sendWebhook(hooks, 'inventory_levels/update', level)).status).toBe(200);
+    }
     for (const w of watchers) {
       const card = w.page.locator(`li[data-product-id="${product.id}"]`);
       await waitFor(async () => (await card.locator('.price').textContent()) === money(7.25), {
         what: `the new price on the card (${w.name})`,
         timeoutMs: 10_000,
       });
-      expect(await card.locator('.stock').textContent()).toBe('3 in stock');
+      await waitFor(async () => (await card.locator('.stock').textContent()) === '3 in stock', {
+        what: `the new stock on the card (${w.name})`,
+        timeoutMs: 10_000,
+      });
     }
 
     // Layout: beside the video on a desktop, under it on a phone; no page-wide scroll.

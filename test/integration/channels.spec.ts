@@ -64,6 +64,7 @@ describe('channels (HTTP)', () => {
         brand_id: null,
         stream_key_hash: sha256(streamKey),
         current_session_id: null,
+        recording: false,
         created_at: expect.any(Date),
         updated_at: expect.any(Date),
       },
