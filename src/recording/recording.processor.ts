@@ -39,7 +39,10 @@ export class RecordingResumer implements OnApplicationBootstrap, OnModuleDestroy
   private readonly loop = new PeriodicLoop(
     'resume recordings',
     RECORDING_RESUME_MS,
-    () => this.recordings.resume(),
+    // (resume() answers how many it re-enqueued: not a delay for the loop.)
+    async () => {
+      await this.recordings.resume();
+    },
     this.log,
   );
 
