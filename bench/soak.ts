@@ -156,7 +156,8 @@ async function main(): Promise<void> {
         await recovered(`fault ${fault}`);
       }
       if (Date.now() >= nextSample) {
-        nextSample += SAMPLE_S * 1000;
+        // (After a fault the loop was away: the next sample is a full period from now.)
+        while (nextSample <= Date.now()) nextSample += SAMPLE_S * 1000;
         const ticks = treeTicks(app.child.pid!);
         const secs = (Date.now() - lastAt) / 1000;
         const cpuPct = (ticksBetween(lastTicks, ticks) / CLK_TCK / secs) * 100;
@@ -164,7 +165,7 @@ async function main(): Promise<void> {
         lastAt = Date.now();
         const m = await metrics(app.baseUrl);
         const s: Sample = {
-          minute: Math.round((Date.now() - started) / 60_000),
+          minute: Math.round((Date.now() - started) / 6_000) / 10,
           rssMb: m.rss,
           heapMb: m.heap,
           externalMb: m.external,
