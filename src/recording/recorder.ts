@@ -6,6 +6,7 @@ import { hostname } from 'node:os';
 import { DataSource } from 'typeorm';
 import type { AppConfig } from '../../config/env.schema';
 import { APP_CONFIG } from '../common/app-config';
+import { HlsSegmenter } from '../media/hls-segmenter';
 import { MediaClock } from '../media/media-clock';
 import { scratchDir } from '../media/media-paths';
 import { MediaService } from '../media/media.service';
@@ -30,7 +31,8 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
  * Records one live session, in the worker role: the ingest's stream as it arrives, copied
- * (no re-encode) by ffmpeg into HLS segments in a scratch folder, each one stored through
+ * (no re-encode) into HLS segments in a scratch folder (H.264 + AAC by the in-process
+ * HlsSegmenter, anything else by ffmpeg), each one stored through
  * the storage driver and noted in `recording_segments` as soon as it is complete, and the
  * playlist rewritten after it (EVENT while live, VOD at the end). A worker that dies loses
  * the segment in progress; the run is taken over by another worker, which carries on after
@@ -54,6 +56,7 @@ export class Recorder {
     if (!(await this.recordings.claim(sessionId, token))) return 'not recording';
     this.log.log(`recording ${sessionId}: running`);
     let lastError: string | null = null;
+    let withFfmpeg = false;
     for (;;) {
       const session = await this.session(sessionId);
       if (!session || session.status !== 'live') {
@@ -62,7 +65,7 @@ export class Recorder {
         return 'finished';
       }
       if (signal.aborted) return 'aborted';
-      const end = await this.attempt(sessionId, token, session, signal);
+      const end = await this.attempt(sessionId, token, session, signal, withFfmpeg);
       if (end.kind === 'lost') {
         // Deleted while it was recording: what this run stored since goes too.
         if ((await this.recordings.row(sessionId))?.state === 'deleted') {
@@ -71,6 +74,11 @@ export class Recorder {
         return 'lost';
       }
       if (end.kind === 'aborted') return end.kind;
+      if (end.kind === 'failed' && end.unsupported && !withFfmpeg) {
+        this.log.log(`recording ${sessionId}: ${end.error}; packaging with ffmpeg`);
+        withFfmpeg = true;
+        continue;
+      }
       if (end.kind === 'failed') {
         lastError = end.error;
         this.log.warn(`recording ${sessionId}: ${end.error}; packaging again`);
@@ -94,29 +102,15 @@ export class Recorder {
     token: string,
     session: { streamName: string; ingestNode: string },
     signal: AbortSignal,
-  ): Promise<{ kind: AttemptEnd; error: string | null }> {
+    withFfmpeg: boolean,
+  ): Promise<{ kind: AttemptEnd; error: string | null; unsupported?: boolean }> {
     const dir = scratchDir(this.config.mediaDir, 'recordings', `${sessionId}-${randomUUID()}`);
     await mkdir(dir, { recursive: true });
     const clock = new MediaClock();
-    const command = buildRelayCommand({
-      output: {
-        kind: 'hls',
-        dir,
-        segmentSeconds: RECORDING_SEGMENT_SECONDS,
-        listSize: 30,
-        keepSegments: true,
-      },
-      encode: null,
-    });
     const stream = { streamName: session.streamName, ingestNode: session.ingestNode };
-    const fed = feedFfmpeg(
-      this.runner,
-      this.media,
-      stream.streamName,
-      pullFrom(this.media, stream),
-      command,
-      clock,
-    );
+    const packager = withFfmpeg
+      ? this.ffmpegPackager(dir, stream, clock)
+      : this.inProcessPackager(dir, stream, clock);
     const publisher = new HlsPublisher(
       dir,
       {
@@ -131,11 +125,11 @@ export class Recorder {
       clock,
     );
     publisher.start();
-    let exited = false;
-    void fed.proc.exited.then(() => (exited = true));
+    let stopped = false;
+    void packager.stopped.then(() => (stopped = true));
     let end: AttemptEnd;
     for (;;) {
-      await Promise.race([sleep(RECORDING_WATCH_MS), fed.proc.exited, publisher.failed]);
+      await Promise.race([sleep(RECORDING_WATCH_MS), packager.stopped, publisher.failed]);
       if (publisher.error) {
         end = 'lost';
         break;
@@ -144,7 +138,7 @@ export class Recorder {
         end = 'aborted';
         break;
       }
-      if (exited) {
+      if (stopped) {
         end = 'failed';
         break;
       }
@@ -155,19 +149,84 @@ export class Recorder {
         break;
       }
     }
-    // The input ends: ffmpeg writes its last segment and exits.
-    fed.close();
-    fed.proc.stdin.end();
-    const timer = setTimeout(() => void fed.proc.stop(), 5000);
-    const exit = await fed.proc.exited;
-    clearTimeout(timer);
+    // The input ends: the packager completes its last segment.
+    const failure = await packager.finish();
     await publisher.finish(end === 'ended');
     await rm(dir, { recursive: true, force: true });
     if (publisher.error) {
       this.log.warn(`recording ${sessionId}: ${publisher.error.message}`);
       return { kind: 'lost', error: publisher.error.message };
     }
-    const error = end === 'failed' ? (fed.overflowed() ? OVERFLOW_TEXT : exitText(exit)) : null;
-    return { kind: end, error };
+    if (end !== 'failed') return { kind: end, error: null };
+    return { kind: end, error: failure.error, unsupported: failure.unsupported };
   }
+
+  /** H.264 + AAC, segmented in this process (no child process, no re-encode). */
+  private inProcessPackager(
+    dir: string,
+    stream: { streamName: string; ingestNode: string },
+    clock: MediaClock,
+  ): Packager {
+    const segmenter = new HlsSegmenter(dir, {
+      segmentSeconds: RECORDING_SEGMENT_SECONDS,
+      listSize: 30,
+      clock,
+    });
+    const sub = this.media.subscribe(stream.streamName, pullFrom(this.media, stream), segmenter);
+    return {
+      stopped: segmenter.failed,
+      finish: async () => {
+        sub.close();
+        await segmenter.close();
+        return { error: segmenter.error, unsupported: segmenter.unsupported };
+      },
+    };
+  }
+
+  /** Anything else ffmpeg reads: its HLS muxer, fed FLV on stdin. */
+  private ffmpegPackager(
+    dir: string,
+    stream: { streamName: string; ingestNode: string },
+    clock: MediaClock,
+  ): Packager {
+    const command = buildRelayCommand({
+      output: {
+        kind: 'hls',
+        dir,
+        segmentSeconds: RECORDING_SEGMENT_SECONDS,
+        listSize: 30,
+        keepSegments: true,
+      },
+      encode: null,
+      thoroughProbe: true, // what it gets is what the segmenter refused (MP3 audio, say)
+    });
+    const fed = feedFfmpeg(
+      this.runner,
+      this.media,
+      stream.streamName,
+      pullFrom(this.media, stream),
+      command,
+      clock,
+    );
+    return {
+      stopped: fed.proc.exited,
+      finish: async () => {
+        // The input ends: ffmpeg writes its last segment and exits.
+        fed.close();
+        fed.proc.stdin.end();
+        const timer = setTimeout(() => void fed.proc.stop(), 5000);
+        const exit = await fed.proc.exited;
+        clearTimeout(timer);
+        return { error: fed.overflowed() ? OVERFLOW_TEXT : exitText(exit), unsupported: false };
+      },
+    };
+  }
+}
+
+/** What packages a recording attempt into the scratch folder. */
+interface Packager {
+  /** Settles when it stopped on its own (a failure while the session is live). */
+  readonly stopped: Promise<unknown>;
+  /** Ends its input; resolves once its last segment is in the scratch folder. */
+  finish(): Promise<{ error: string | null; unsupported: boolean }>;
 }

@@ -90,6 +90,26 @@ describe('buildRelayCommand', () => {
       '/s/r1/index.m3u8',
     ]);
   });
+
+  it('a thorough probe (recordings of streams without sequence headers) reads up to a second', () => {
+    const spec = {
+      output: {
+        kind: 'hls' as const,
+        dir: '/s/r1',
+        segmentSeconds: 2,
+        listSize: 30,
+        keepSegments: true,
+      },
+      encode: null,
+    };
+    const quick = buildRelayCommand(spec).args;
+    const thorough = buildRelayCommand({ ...spec, thoroughProbe: true }).args;
+    expect(quick.join(' ')).toContain(LOW.join(' '));
+    expect(thorough.join(' ')).toContain(
+      '-probesize 2000000 -analyzeduration 1000000 -f flv -i pipe:0',
+    );
+    expect(thorough.join(' ')).not.toContain(LOW.join(' '));
+  });
 });
 
 describe('codecArgs (custom transcode profiles: the lists they always had)', () => {

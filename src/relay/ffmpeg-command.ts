@@ -46,7 +46,13 @@ export type RelayOutput =
    * the HlsPublisher. `keepSegments`: ffmpeg deletes none (the publisher deletes each
    * one once stored; recordings).
    */
-  | { kind: 'hls'; dir: string; segmentSeconds?: number; listSize?: number; keepSegments?: boolean };
+  | {
+      kind: 'hls';
+      dir: string;
+      segmentSeconds?: number;
+      listSize?: number;
+      keepSegments?: boolean;
+    };
 
 /**
  * The input is always FLV on ffmpeg's stdin, written by the relay from the in-process
@@ -56,6 +62,12 @@ export interface RelayCommandSpec {
   output: RelayOutput;
   /** null: stream copy. */
   encode: OutputSpec | null;
+  /**
+   * Probe the input for up to a second of media instead of the first 4 KB: for streams
+   * without sequence headers first (MP3 audio has none), whose later tracks the small
+   * probe misses. Costs start-up time; recordings, not live outputs, use it.
+   */
+  thoroughProbe?: boolean;
 }
 
 export interface FfmpegCommand {
@@ -81,6 +93,16 @@ const GLOBAL = [
 // the sequence headers arrive first. Not `-fflags nobuffer`: measured here, it drops the
 // GOP's key frame and the sink waits ~2 s longer for video.
 const INPUT = ['-probesize', '4096', '-analyzeduration', '0', '-f', 'flv', '-i', 'pipe:0'];
+const THOROUGH_INPUT = [
+  '-probesize',
+  '2000000',
+  '-analyzeduration',
+  '1000000',
+  '-f',
+  'flv',
+  '-i',
+  'pipe:0',
+];
 
 /** `9/16` for ffmpeg's expressions. */
 const ratioExpr = (aspect: Aspect) => aspect.replace(':', '/');
@@ -190,7 +212,8 @@ function outputArgs(output: RelayOutput): string[] {
 }
 
 export function buildRelayCommand(spec: RelayCommandSpec): FfmpegCommand {
-  return { args: [...GLOBAL, ...INPUT, ...codecArgs(spec.encode), ...outputArgs(spec.output)] };
+  const input = spec.thoroughProbe ? THOROUGH_INPUT : INPUT;
+  return { args: [...GLOBAL, ...input, ...codecArgs(spec.encode), ...outputArgs(spec.output)] };
 }
 
 /** The parts of a push URL that reveal the key: the whole URL and its last path segment. */

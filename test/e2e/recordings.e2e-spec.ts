@@ -1,6 +1,13 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { probe, publishTestPattern, Publisher, stopAllMedia } from '../support/media';
+import { join } from 'node:path';
+import {
+  ffmpegProcessesWith,
+  probe,
+  publishTestPattern,
+  Publisher,
+  stopAllMedia,
+} from '../support/media';
 import { Json, newPartnerClient, PartnerClient, waitReady } from '../support/partner-client';
 import { CastbridgeProcess, freePort, spawnCastbridge, waitFor } from '../support/processes';
 import { S3Server, startS3 } from '../support/s3';
@@ -84,6 +91,21 @@ async function recordingOf(call: PartnerClient['call'], sessionId: string) {
   return r.status === 200 ? (r.body as unknown as RecordingView) : null;
 }
 
+/** The recording once it is `ready`. */
+function readyRecording(
+  call: PartnerClient['call'],
+  sessionId: string,
+  timeoutMs: number,
+): Promise<RecordingView> {
+  return waitFor(
+    async () => {
+      const r = await recordingOf(call, sessionId);
+      return r?.state === 'ready' ? r : null;
+    },
+    { what: 'recording ready', timeoutMs },
+  );
+}
+
 describe('recordings (real ffmpeg publish, real processes)', () => {
   const publishers: Publisher[] = [];
   const procs: CastbridgeProcess[] = [];
@@ -122,14 +144,14 @@ describe('recordings (real ffmpeg publish, real processes)', () => {
     publishers.push(pub);
     const sessionId = await sessionOf(call, channelId);
     expect((await recordingOf(call, sessionId))?.state).toBe('recording');
+    // H.264 + AAC is segmented in the worker's own process: no ffmpeg for the recording.
+    await waitFor(async () => ((await recordingOf(call, sessionId))?.durationSeconds ?? 0) > 0, {
+      what: 'a recorded segment',
+      timeoutMs: 20_000,
+    });
+    expect(await ffmpegProcessesWith(join(env.MEDIA_DIR!, 'scratch', 'recordings'))).toBe(0);
     await pub.exited;
-    const ready = await waitFor(
-      async () => {
-        const r = await recordingOf(call, sessionId);
-        return r?.state === 'ready' ? r : null;
-      },
-      { what: 'recording ready', timeoutMs: 30_000 },
-    );
+    const ready = await readyRecording(call, sessionId, 30_000);
     expect(ready.playback.replayUrl).toMatch(new RegExp(`/replay/${sessionId}$`));
     const hlsUrl = `${app.baseUrl}/replay/${sessionId}/index.m3u8`;
     const playlist = await (await fetch(hlsUrl)).text();
@@ -155,6 +177,36 @@ describe('recordings (real ffmpeg publish, real processes)', () => {
     expect(
       (await call('GET', `/v1/sessions/00000000-0000-4000-8000-000000000000/recording`)).status,
     ).toBe(404);
+  });
+
+  it('a stream the in-process segmenter does not take (MP3 audio) is recorded by ffmpeg instead', async () => {
+    const { env, rtmpPort } = await setup();
+    envs.push(env);
+    const app = await spawnCastbridge(env);
+    procs.push(app);
+    await waitReady(app.baseUrl);
+    const { call } = await newPartnerClient(app.baseUrl, 'Mp3 recorder');
+    const ch = await call('POST', '/v1/channels', { name: 'MP3 show', recording: true });
+    const streamKey = (ch.body.ingest as { streamKey: string }).streamKey;
+    const PUBLISHED = 10;
+    const pub = publishTestPattern(`rtmp://127.0.0.1:${rtmpPort}/live/${streamKey}`, {
+      seconds: PUBLISHED,
+      audio: 'mp3',
+    });
+    publishers.push(pub);
+    const sessionId = await sessionOf(call, String(ch.body.id));
+    await waitFor(
+      async () => (await ffmpegProcessesWith(join(env.MEDIA_DIR!, 'scratch', 'recordings'))) === 1,
+      { what: 'ffmpeg packaging the recording', timeoutMs: 20_000 },
+    );
+    await pub.exited;
+    const ready = await readyRecording(call, sessionId, 30_000);
+    const hlsUrl = `${app.baseUrl}/replay/${sessionId}/index.m3u8`;
+    const streams = await probe(hlsUrl);
+    expect(streams.find((s) => s.codec_type === 'audio')?.codec_name).toBe('mp3');
+    expect(streams.some((s) => s.codec_type === 'video')).toBe(true);
+    // The segmenter's refusal costs the first key frames at most.
+    expect(ready.durationSeconds).toBeGreaterThan(PUBLISHED - 2);
   });
 
   it('s3 driver, api and worker apart with their own MEDIA_DIR: live rendition and recording through S3; a killed worker loses only the segment in progress', async () => {
@@ -222,13 +274,7 @@ describe('recordings (real ffmpeg publish, real processes)', () => {
       { what: 'recording after the takeover', timeoutMs: 30_000 },
     );
     await pub.stop();
-    const ready = await waitFor(
-      async () => {
-        const r = await recordingOf(call, sessionId);
-        return r?.state === 'ready' ? r : null;
-      },
-      { what: 'recording ready', timeoutMs: 60_000 },
-    );
+    const ready = await readyRecording(call, sessionId, 60_000);
     const hlsUrl = `${api.baseUrl}/replay/${sessionId}/index.m3u8`;
     const playlist = await (await fetch(hlsUrl)).text();
     const runs = runsOf(playlist);

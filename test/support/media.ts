@@ -33,7 +33,7 @@ export interface Publisher {
 }
 
 /**
- * Publishes a live test pattern (640x360, 30 fps, key frame every second, AAC 44.1 kHz);
+ * Publishes a live test pattern (640x360, 30 fps, key frame every second, AAC (or MP3) 44.1 kHz);
  * `keyframeSeconds` spaces the key frames out (a publisher with a long GOP).
  */
 export function publishTestPattern(
@@ -45,6 +45,8 @@ export function publishTestPattern(
     keyframeSeconds?: number;
     /** Publish this many seconds of media, then end (default: until stopped). */
     seconds?: number;
+    /** The audio codec (default AAC). */
+    audio?: 'aac' | 'mp3';
   } = {},
 ): Publisher {
   const size = opts.size ?? '640x360';
@@ -82,7 +84,7 @@ export function publishTestPattern(
         '-b:v',
         `${opts.bitrateKbps ?? 800}k`,
         '-c:a',
-        'aac',
+        opts.audio === 'mp3' ? 'libmp3lame' : 'aac',
         '-b:a',
         '64k',
         ...(opts.seconds ? ['-t', String(opts.seconds)] : []),
