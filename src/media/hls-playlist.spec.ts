@@ -2,6 +2,7 @@ import {
   offsetInRecording,
   parseLocalPlaylist,
   pinsInWindow,
+  renderLocalPlaylist,
   renderPlaylist,
   totalSeconds,
 } from './hls-playlist';
@@ -23,6 +24,19 @@ describe('parseLocalPlaylist', () => {
       ],
     });
     expect(parseLocalPlaylist(`${text}#EXT-X-ENDLIST\n`).ended).toBe(true);
+  });
+
+  it('reads back what renderLocalPlaylist writes (the in-process segmenter’s playlist)', () => {
+    const segments = [
+      { name: 'seg_000003.ts', durationSeconds: 2.002 },
+      { name: 'seg_000004.ts', durationSeconds: 3.5 },
+    ];
+    const text = renderLocalPlaylist({ sequence: 3, segments, targetSeconds: 2, ended: true });
+    expect(text).toContain('#EXT-X-TARGETDURATION:4\n');
+    expect(parseLocalPlaylist(text)).toEqual({
+      ended: true,
+      segments: segments.map((s, i) => ({ sequence: 3 + i, ...s })),
+    });
   });
 });
 

@@ -1,6 +1,6 @@
 /**
- * HLS playlists as data, pure: what ffmpeg's muxer wrote in a worker's scratch folder
- * (parsed), and the playlists Castbridge publishes through the storage driver (rendered),
+ * HLS playlists as data, pure: the scratch playlist a packager (ffmpeg's muxer, or the
+ * in-process HlsSegmenter) writes in a worker's scratch folder (rendered and parsed), and the playlists Castbridge publishes through the storage driver (rendered),
  * each segment with its EXT-X-PROGRAM-DATE-TIME and each pin as one EXT-X-DATERANGE.
  */
 
@@ -38,6 +38,28 @@ export function parseLocalPlaylist(text: string): LocalPlaylist {
     }
   }
   return { segments, ended };
+}
+
+/**
+ * The scratch playlist in the form ffmpeg's HLS muxer writes it (what parseLocalPlaylist
+ * reads): the listed segments, numbered from `sequence`; ENDLIST once `ended`.
+ */
+export function renderLocalPlaylist(spec: {
+  sequence: number;
+  segments: ReadonlyArray<{ name: string; durationSeconds: number }>;
+  targetSeconds: number;
+  ended: boolean;
+}): string {
+  const longest = Math.max(spec.targetSeconds, ...spec.segments.map((s) => s.durationSeconds));
+  const lines = [
+    '#EXTM3U',
+    '#EXT-X-VERSION:3',
+    `#EXT-X-TARGETDURATION:${Math.ceil(longest)}`,
+    `#EXT-X-MEDIA-SEQUENCE:${spec.sequence}`,
+  ];
+  for (const s of spec.segments) lines.push(`#EXTINF:${s.durationSeconds.toFixed(6)},`, s.name);
+  if (spec.ended) lines.push('#EXT-X-ENDLIST');
+  return `${lines.join('\n')}\n`;
 }
 
 /** A segment as published. */

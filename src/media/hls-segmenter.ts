@@ -1,5 +1,6 @@
 import { open, rename, writeFile, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
+import { renderLocalPlaylist } from './hls-playlist';
 import type { HubSubscriber, MediaMessage } from './media-hub';
 import type { MediaClock } from './media-clock';
 import {
@@ -47,7 +48,7 @@ export class HlsSegmenter implements HubSubscriber {
   private muxer: TsMuxer | null = null;
   private segment: OpenSegment | null = null;
   private sequence = 0;
-  private readonly listed: Array<{ name: string; seconds: number }> = [];
+  private readonly listed: Array<{ name: string; durationSeconds: number }> = [];
   private firstListed = 0;
   private io: Promise<void> = Promise.resolve();
   private pending = 0;
@@ -187,7 +188,7 @@ export class HlsSegmenter implements HubSubscriber {
     const seconds = Math.max(0.001, (endMs - segment.startMs) / 1000);
     this.queue(async () => {
       await (await segment.file).close();
-      this.listed.push({ name: segment.name, seconds });
+      this.listed.push({ name: segment.name, durationSeconds: seconds });
       while (this.listed.length > this.options.listSize) {
         this.listed.shift();
         this.firstListed += 1;
@@ -211,19 +212,14 @@ export class HlsSegmenter implements HubSubscriber {
   }
 
   private async writePlaylist(final: boolean): Promise<void> {
-    const target = Math.ceil(
-      Math.max(this.options.segmentSeconds, ...this.listed.map((s) => s.seconds)),
-    );
-    const lines = [
-      '#EXTM3U',
-      '#EXT-X-VERSION:3',
-      `#EXT-X-TARGETDURATION:${target}`,
-      `#EXT-X-MEDIA-SEQUENCE:${this.firstListed}`,
-    ];
-    for (const s of this.listed) lines.push(`#EXTINF:${s.seconds.toFixed(6)},`, s.name);
-    if (final) lines.push('#EXT-X-ENDLIST');
+    const text = renderLocalPlaylist({
+      sequence: this.firstListed,
+      segments: this.listed,
+      targetSeconds: this.options.segmentSeconds,
+      ended: final,
+    });
     const path = join(this.dir, 'index.m3u8');
-    await writeFile(`${path}.tmp`, `${lines.join('\n')}\n`);
+    await writeFile(`${path}.tmp`, text);
     await rename(`${path}.tmp`, path); // the publisher never reads half a playlist
   }
 

@@ -8,8 +8,9 @@
  * Why not a library: ffmpeg costs a process per recording (bench/recording: +8–13 % of a
  * core, 14–41 MB), and mediabunny 1.61's MpegTsOutputFormat, the well-kept JS muxer,
  * took 3.9 % of a core per 3 Mbps stream (a promise and a bit writer per packet) and holds
- * a whole GOP to infer decode times, which FLV already gives. Its output is checked with
- * ffprobe (frame counts, continuity) in mpegts-muxer.spec.ts and the recording e2e tests.
+ * a whole GOP to infer decode times, which FLV already gives. Its packets are checked in
+ * mpegts-muxer.spec.ts, and its output by ffprobe and ffmpeg's decoder (every frame, no
+ * warning) in test/integration/hls-segmenter.spec.ts and the recording e2e tests.
  */
 
 export const TS_PACKET = 188;
@@ -241,12 +242,7 @@ export class TsMuxer {
   }
 
   private packet(): Buffer {
-    if (this.used === this.chunkBytes) {
-      const full = this.chunk;
-      this.chunk = Buffer.allocUnsafe(this.chunkBytes);
-      this.used = 0;
-      this.options.onChunk(full);
-    }
+    if (this.used === this.chunkBytes) this.flush();
     const p = this.chunk.subarray(this.used, this.used + TS_PACKET);
     this.used += TS_PACKET;
     return p;
@@ -326,13 +322,13 @@ export class TsMuxer {
         p[w++] = afLength;
         if (afLength > 0) {
           p[w++] = flags;
-          if (pcr !== null && first) {
-            const base = pcr;
-            p[w++] = Math.floor(base / 2 ** 25) & 0xff;
-            p[w++] = (base >>> 17) & 0xff;
-            p[w++] = (base >>> 9) & 0xff;
-            p[w++] = (base >>> 1) & 0xff;
-            p[w++] = ((base & 1) << 7) | 0x7e; // 6 reserved bits, extension bit 8
+          if (flags & 0x10) {
+            // PCR: the 33-bit base, 6 reserved bits, a 9-bit extension of 0.
+            p[w++] = Math.floor(pcr! / 2 ** 25) & 0xff;
+            p[w++] = (pcr! >>> 17) & 0xff;
+            p[w++] = (pcr! >>> 9) & 0xff;
+            p[w++] = (pcr! >>> 1) & 0xff;
+            p[w++] = ((pcr! & 1) << 7) | 0x7e;
             p[w++] = 0x00;
           }
           const end = 5 + afLength;

@@ -22,6 +22,8 @@ import { recordingPrefix, RecordingsService } from './recordings.service';
 export const RECORDING_WATCH_MS = 1000;
 /** Recorded segments: cut at the first key frame after this many seconds. */
 export const RECORDING_SEGMENT_SECONDS = 2;
+/** Segments listed in the scratch playlist (the publisher takes each one as it appears). */
+const SCRATCH_LIST_SIZE = 30;
 /** Wait before packaging again after ffmpeg failed while the session is live. */
 const RETRY_MS = 1000;
 
@@ -169,7 +171,7 @@ export class Recorder {
   ): Packager {
     const segmenter = new HlsSegmenter(dir, {
       segmentSeconds: RECORDING_SEGMENT_SECONDS,
-      listSize: 30,
+      listSize: SCRATCH_LIST_SIZE,
       clock,
     });
     const sub = this.media.subscribe(stream.streamName, pullFrom(this.media, stream), segmenter);
@@ -194,7 +196,7 @@ export class Recorder {
         kind: 'hls',
         dir,
         segmentSeconds: RECORDING_SEGMENT_SECONDS,
-        listSize: 30,
+        listSize: SCRATCH_LIST_SIZE,
         keepSegments: true,
       },
       encode: null,

@@ -92,16 +92,12 @@ const GLOBAL = [
 // Live FLV from stdin. A small probe is enough: FLV names its streams in the header and
 // the sequence headers arrive first. Not `-fflags nobuffer`: measured here, it drops the
 // GOP's key frame and the sink waits ~2 s longer for video.
-const INPUT = ['-probesize', '4096', '-analyzeduration', '0', '-f', 'flv', '-i', 'pipe:0'];
-const THOROUGH_INPUT = [
-  '-probesize',
-  '2000000',
-  '-analyzeduration',
-  '1000000',
-  '-f',
-  'flv',
-  '-i',
-  'pipe:0',
+// A thorough probe (recordings) reads up to 2 MB or 1 s of media instead.
+const inputArgs = (thorough: boolean) => [
+  ...(thorough
+    ? ['-probesize', '2000000', '-analyzeduration', '1000000']
+    : ['-probesize', '4096', '-analyzeduration', '0']),
+  ...['-f', 'flv', '-i', 'pipe:0'],
 ];
 
 /** `9/16` for ffmpeg's expressions. */
@@ -212,7 +208,7 @@ function outputArgs(output: RelayOutput): string[] {
 }
 
 export function buildRelayCommand(spec: RelayCommandSpec): FfmpegCommand {
-  const input = spec.thoroughProbe ? THOROUGH_INPUT : INPUT;
+  const input = inputArgs(spec.thoroughProbe ?? false);
   return { args: [...GLOBAL, ...input, ...codecArgs(spec.encode), ...outputArgs(spec.output)] };
 }
 

@@ -123,13 +123,19 @@ describe('recordings (real ffmpeg publish, real processes)', () => {
     }
   });
 
-  it('local driver: the VOD playlist lasts what was published (within a second); DELETE removes it', async () => {
+  /** One service process (all roles, local storage), ready, and a partner of it. */
+  async function startService(partner: string) {
     const { env, rtmpPort } = await setup();
     envs.push(env);
     const app = await spawnCastbridge(env);
     procs.push(app);
     await waitReady(app.baseUrl);
-    const { call } = await newPartnerClient(app.baseUrl, 'Recorder');
+    const { call } = await newPartnerClient(app.baseUrl, partner);
+    return { env, rtmpPort, app, call };
+  }
+
+  it('local driver: the VOD playlist lasts what was published (within a second); DELETE removes it', async () => {
+    const { env, rtmpPort, app, call } = await startService('Recorder');
     const { channelId, streamKey } = await liveChannel(call);
 
     const off = await call('POST', '/v1/channels', { name: 'x', recording: 'yes' });
@@ -180,12 +186,7 @@ describe('recordings (real ffmpeg publish, real processes)', () => {
   });
 
   it('a stream the in-process segmenter does not take (MP3 audio) is recorded by ffmpeg instead', async () => {
-    const { env, rtmpPort } = await setup();
-    envs.push(env);
-    const app = await spawnCastbridge(env);
-    procs.push(app);
-    await waitReady(app.baseUrl);
-    const { call } = await newPartnerClient(app.baseUrl, 'Mp3 recorder');
+    const { env, rtmpPort, app, call } = await startService('Mp3 recorder');
     const ch = await call('POST', '/v1/channels', { name: 'MP3 show', recording: true });
     const streamKey = (ch.body.ingest as { streamKey: string }).streamKey;
     const PUBLISHED = 10;
