@@ -1,6 +1,7 @@
 import { Logger } from '@nestjs/common';
 import type { Writable } from 'node:stream';
 import { amf, parseFlvTag } from './nms';
+import { PayloadSlab, SlabWriter } from './payload-slabs';
 import { withHeadroom, type WireMedia } from './rtmp-protocol';
 
 /**
@@ -11,9 +12,10 @@ import { withHeadroom, type WireMedia } from './rtmp-protocol';
  * Why not node-media-server's BroadcastServer: it builds an FLV tag and an RTMP message
  * (two copies) of every packet for subscribers that may not exist, keeps a GOP cache
  * bounded only by packet count, and is registered under the stream path a peer named.
- * Here a message is the payload the parser allocated for it (no copy), framed for each
+ * Here a message is the payload the parser received it into (no copy: for an ingest, a
+ * slab that is reused once nothing can read it, see payload-slabs.ts), framed for each
  * subscriber as it is written (RTMP or FLV, header bytes only), and the GOP cache is
- * bounded in bytes.
+ * bounded in bytes (and for an ingest, is the slabs themselves).
  */
 
 export type MediaKind =
@@ -36,8 +38,23 @@ export interface MediaMessage {
 }
 
 export interface HubSubscriber {
-  /** Called synchronously for every message; must not throw (it is dropped if it does). */
+  /**
+   * Called synchronously for every message; must not throw (it is dropped if it does).
+   * The payload may be reused once `deliver` returned and `busy()` says false: a
+   * subscriber keeps it only in the Writable that `busy` watches, or copies it.
+   */
   deliver(message: MediaMessage): void;
+  /**
+   * True while something it was given may still be read: bytes queued in its socket or
+   * pipe (corked or not yet taken by the kernel). Without it, the subscriber is taken to
+   * be done with every payload when `deliver` returns.
+   */
+  busy?(): boolean;
+}
+
+/** `busy` of a subscriber that queues payloads in `out` (a socket or a pipe). */
+export function queuedIn(out: Writable): boolean {
+  return !out.destroyed && out.writableLength > 0;
 }
 
 export interface StreamInfo {
@@ -110,67 +127,87 @@ const KINDS: readonly MediaKind[] = [
   'other',
 ];
 
-/** Fields per message in `GopCache.index`: type, timestamp, kind, offset, length. */
-const GOP_FIELDS = 5;
+/** Fields per message in `GopCache.index`: type, timestamp, kind, where, offset, length. */
+const GOP_FIELDS = 6;
+/** `where` of a message copied into the cache's own buffer (else: index into `slabs`). */
+const OWN = -1;
 
 /**
- * The current GOP (from its key frame on), for subscribers that join mid-stream, as
- * copies in one buffer the stream reuses from one GOP to the next.
+ * The current GOP (from its key frame on), for subscribers that join mid-stream: by
+ * reference when the payload is in a slab (an ingest: see payload-slabs.ts, the slab is
+ * held while the GOP lasts), else as a copy in one buffer the stream reuses from one GOP
+ * to the next.
  *
- * Why copies: holding the live messages themselves kept every payload alive for up to
- * a GOP (2 s and more), long enough to survive two scavenges, so each one was promoted
- * to the old generation and died there; with 20 creators live that was ~7 MB/s of
- * payload freed only by full mark-compacts (28 % of the process's CPU, or with fewer
- * of them, tens of MB of dead buffers waiting). Copying the bytes into a buffer that is
- * reused costs one memcpy per message and lets every live message die young.
+ * Why not the live messages themselves: holding them kept every payload alive for up
+ * to a GOP (2 s and more), long enough to survive two scavenges, so each one was
+ * promoted to the old generation and died there; with 20 creators live that was ~7 MB/s
+ * of payload freed only by full mark-compacts (28 % of the process's CPU, or with fewer
+ * of them, tens of MB of dead buffers waiting). The index is numbers only.
  */
 class GopCache {
   private buf: Buffer | null = null;
   private used = 0;
+  private bytesCached = 0;
   private readonly index: number[] = [];
+  private readonly slabs: PayloadSlab[] = [];
   private active = false;
 
   get bytes(): number {
-    return this.active ? this.used : 0;
+    return this.active ? this.bytesCached : 0;
   }
 
   get messages(): number {
     return this.active ? this.index.length / GOP_FIELDS : 0;
   }
 
-  /** Starts a new GOP at key frame `m`. */
-  start(m: MediaMessage): void {
-    this.used = 0;
-    this.index.length = 0;
+  /** Starts a new GOP at key frame `m` (whose payload is in `slab`, if any). */
+  start(m: MediaMessage, slab: PayloadSlab | null): void {
+    this.clear();
     this.active = true;
-    this.add(m);
+    this.add(m, slab);
   }
 
-  add(m: MediaMessage): void {
+  add(m: MediaMessage, slab: PayloadSlab | null): void {
     if (!this.active) return;
     const len = m.payload.length;
-    if (this.used + len > MAX_GOP_CACHE_BYTES || this.messages >= MAX_GOP_MESSAGES) {
+    if (this.bytesCached + len > MAX_GOP_CACHE_BYTES || this.messages >= MAX_GOP_MESSAGES) {
       this.clear(); // too big to cache: late joiners wait for the next key frame
       return;
     }
-    if (!this.buf || this.used + len > this.buf.length) {
-      const size = Math.min(
-        MAX_GOP_CACHE_BYTES,
-        Math.max(64 * 1024, Math.ceil((this.used + len) * 1.25)),
-      );
-      const grown = Buffer.allocUnsafeSlow(size);
-      if (this.buf) this.buf.copy(grown, 0, 0, this.used);
-      this.buf = grown;
+    let where = OWN;
+    let offset = 0;
+    if (slab) {
+      where = this.slabs.lastIndexOf(slab);
+      if (where < 0) {
+        slab.hold();
+        where = this.slabs.push(slab) - 1;
+      }
+      offset = m.payload.byteOffset - slab.buf.byteOffset;
+    } else {
+      if (!this.buf || this.used + len > this.buf.length) {
+        const size = Math.min(
+          MAX_GOP_CACHE_BYTES,
+          Math.max(64 * 1024, Math.ceil((this.used + len) * 1.25)),
+        );
+        const grown = Buffer.allocUnsafeSlow(size);
+        if (this.buf) this.buf.copy(grown, 0, 0, this.used);
+        this.buf = grown;
+      }
+      m.payload.copy(this.buf, this.used);
+      offset = this.used;
+      this.used += len;
     }
-    m.payload.copy(this.buf, this.used);
-    this.index.push(m.type, m.timestamp, KINDS.indexOf(m.kind), this.used, len);
-    this.used += len;
+    this.index.push(m.type, m.timestamp, KINDS.indexOf(m.kind), where, offset, len);
+    this.bytesCached += len;
   }
 
   clear(): void {
     this.active = false;
     this.used = 0;
+    this.bytesCached = 0;
     this.index.length = 0;
+    for (const slab of this.slabs) slab.release();
+    this.slabs.length = 0;
   }
 
   /** Releases the buffer too (the stream ended). */
@@ -182,11 +219,12 @@ class GopCache {
   /** The cached messages, each with a payload of its own (with headroom). */
   snapshot(): MediaMessage[] {
     const out: MediaMessage[] = [];
-    if (!this.active || !this.buf) return out;
+    if (!this.active) return out;
     for (let i = 0; i < this.index.length; i += GOP_FIELDS) {
-      const [type, timestamp, kind, offset, len] = this.index.slice(i, i + GOP_FIELDS);
+      const [type, timestamp, kind, where, offset, len] = this.index.slice(i, i + GOP_FIELDS);
+      const from = where === OWN ? this.buf! : this.slabs[where]!.buf;
       const payload = withHeadroom(len);
-      this.buf.copy(payload, 0, offset, offset + len);
+      from.copy(payload, 0, offset, offset + len);
       out.push(new HubMessage(type, timestamp, payload, KINDS[kind], true));
     }
     return out;
@@ -201,6 +239,10 @@ class HubStream {
   readonly gop = new GopCache();
   lastKeyframeAt = -1;
   readonly subscribers = new Set<HubSubscriber>();
+  /** Subscribers gone while still busy: their queued bytes may be in the slabs. */
+  readonly departed = new Set<HubSubscriber>();
+  /** The producer's payload slabs (an ingest), null otherwise or when it ended. */
+  slabs: SlabWriter | null = null;
   info: StreamInfo = HubStream.emptyInfo();
 
   static emptyInfo(): StreamInfo {
@@ -217,6 +259,9 @@ class HubStream {
   }
 
   reset(): void {
+    this.slabs?.close();
+    this.slabs = null;
+    this.departed.clear();
     this.metadata = this.audioHeader = this.videoHeader = null;
     this.gop.reset();
     this.lastKeyframeAt = -1;
@@ -226,13 +271,31 @@ class HubStream {
 /** What a producer holds: write messages into the stream, then end it. */
 export interface Publication {
   readonly name: string;
+  /** Where a parser receives this stream's payloads (see payload-slabs.ts). */
+  readonly payloads: SlabWriter;
   write(message: WireMedia): void;
   end(): void;
 }
 
+/** Hubs with slabs waiting for their subscribers to flush. */
+const recycling = new Set<MediaHub>();
+
+/**
+ * Lets every hub put back the slabs its subscribers are done with: called after a write
+ * coalescer flushed its sockets (the one moment they are all uncorked).
+ */
+export function recycleSlabs(): void {
+  for (const hub of recycling) hub.recycle();
+}
+
+/** How often the hub checks its subscribers while slabs wait (when no flush says so). */
+const RECYCLE_CHECK_MS = 20;
+
 export class MediaHub {
   private readonly log = new Logger(MediaHub.name);
   private readonly streams = new Map<string, HubStream>();
+  private readonly waiting = new Set<HubStream>();
+  private recycleTimer: NodeJS.Timeout | null = null;
 
   /** True while `name` has a producer in this process. */
   has(name: string): boolean {
@@ -268,9 +331,12 @@ export class MediaHub {
     stream.producer = producer;
     stream.reset();
     stream.info = HubStream.emptyInfo();
+    const payloads = new SlabWriter(() => this.wait(stream));
+    stream.slabs = payloads;
     let ended = false;
     return {
       name,
+      payloads,
       write: (m) => {
         if (!ended) this.dispatch(stream, m);
       },
@@ -306,9 +372,48 @@ export class MediaHub {
       if (m && stream.subscribers.has(subscriber)) this.deliverTo(stream, subscriber, m);
     }
     return () => {
-      stream.subscribers.delete(subscriber);
+      if (stream.subscribers.delete(subscriber)) this.depart(stream, subscriber);
       this.dropIfEmpty(name, stream);
     };
+  }
+
+  /**
+   * Puts back the slabs of every stream whose subscribers (and those gone while busy)
+   * are all done with what they were given; the others wait for the next check.
+   */
+  recycle(): void {
+    for (const stream of this.waiting) {
+      const writer = stream.slabs;
+      if (writer && !this.anyBusy(stream)) writer.recycle();
+      if (!writer || writer.waiting === 0) this.waiting.delete(stream);
+    }
+    if (this.waiting.size === 0) {
+      recycling.delete(this);
+      if (this.recycleTimer) clearInterval(this.recycleTimer);
+      this.recycleTimer = null;
+    }
+  }
+
+  private wait(stream: HubStream): void {
+    this.waiting.add(stream);
+    recycling.add(this);
+    if (!this.recycleTimer) {
+      this.recycleTimer = setInterval(() => this.recycle(), RECYCLE_CHECK_MS);
+      this.recycleTimer.unref();
+    }
+  }
+
+  private anyBusy(stream: HubStream): boolean {
+    for (const sub of stream.departed) {
+      if (isBusy(sub)) return true;
+      stream.departed.delete(sub);
+    }
+    for (const sub of stream.subscribers) if (isBusy(sub)) return true;
+    return false;
+  }
+
+  private depart(stream: HubStream, sub: HubSubscriber): void {
+    if (stream.slabs && isBusy(sub)) stream.departed.add(sub);
   }
 
   private dropIfEmpty(name: string, stream: HubStream): void {
@@ -318,13 +423,18 @@ export class MediaHub {
   }
 
   private dispatch(stream: HubStream, wire: WireMedia): void {
-    const m = new HubMessage(
-      wire.type,
-      wire.timestamp,
-      wire.payload,
-      classify(wire),
-      wire.headroom,
-    );
+    const kind = classify(wire);
+    let slab = wire.slab ?? null;
+    let payload = wire.payload;
+    let headroom = wire.headroom;
+    if (slab && (kind === 'metadata' || kind === 'audio-header' || kind === 'video-header')) {
+      // Kept for the whole stream: out of the slab, which is reused.
+      payload = withHeadroom(payload.length);
+      wire.payload.copy(payload);
+      headroom = true;
+      slab = null;
+    }
+    const m = new HubMessage(wire.type, wire.timestamp, payload, kind, headroom);
     stream.info.bytesIn += m.payload.length;
     switch (m.kind) {
       case 'metadata':
@@ -344,10 +454,10 @@ export class MediaHub {
           stream.info.maxKeyframeIntervalMs = Math.max(stream.info.maxKeyframeIntervalMs, interval);
         }
         stream.lastKeyframeAt = m.timestamp;
-        stream.gop.start(m);
+        stream.gop.start(m, slab);
         break;
       default:
-        stream.gop.add(m);
+        stream.gop.add(m, slab);
     }
     for (const sub of stream.subscribers) this.deliverTo(stream, sub, m);
   }
@@ -356,7 +466,7 @@ export class MediaHub {
     try {
       sub.deliver(m);
     } catch (err) {
-      stream.subscribers.delete(sub);
+      if (stream.subscribers.delete(sub)) this.depart(stream, sub);
       this.log.warn(`subscriber dropped: ${(err as Error).message}`);
     }
   }
@@ -385,6 +495,14 @@ export class MediaHub {
     } catch {
       // Metadata a publisher made up is passed on as it is; it only informs the API.
     }
+  }
+}
+
+function isBusy(sub: HubSubscriber): boolean {
+  try {
+    return sub.busy?.() === true;
+  } catch {
+    return true; // a subscriber that cannot say keeps its slabs from being reused
   }
 }
 

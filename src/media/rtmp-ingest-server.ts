@@ -2,8 +2,9 @@ import { Logger } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
 import * as net from 'node:net';
 import * as tls from 'node:tls';
-import { MediaHub, Publication, writeRtmpMessage } from './media-hub';
+import { MediaHub, Publication, queuedIn, writeRtmpMessage } from './media-hub';
 import { RtmpServerProtocol } from './rtmp-protocol';
+import { readIntoSharedBuffer } from './shared-read';
 
 /** Limits on connections before they published or played an authorized stream. */
 export interface IngestLimits {
@@ -113,6 +114,7 @@ export class RtmpIngestServer {
       s.on('error', () => undefined);
       if (!this.admit(addressOf(s))) return s.destroy();
       this.accept(s, addressOf(s));
+      readIntoSharedBuffer(s); // before its first read (a later turn of the loop)
     });
     return this.start(server, port, host);
   }
@@ -258,6 +260,7 @@ export class RtmpIngestServer {
           }
           writeRtmpMessage(socket, m, streamId);
         },
+        busy: () => queuedIn(socket),
       });
       return;
     }
@@ -287,6 +290,7 @@ export class RtmpIngestServer {
       return this.end(c, 'publish refused');
     }
     c.publication = publication;
+    c.protocol.payloads = publication.payloads;
     c.protocol.acceptPublish();
     this.markReady(c, 'publishing');
     c.socket.resume();
@@ -314,6 +318,7 @@ export class RtmpIngestServer {
     if (reason) this.note(c.address, reason);
     c.unsubscribe?.();
     c.unsubscribe = null;
+    c.protocol.payloads = null;
     c.publication?.end();
     c.publication = null;
     c.socket.destroy();

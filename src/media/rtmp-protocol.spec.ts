@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { amf } from './nms';
+import { SlabWriter } from './payload-slabs';
 import {
   DESTINATION_LIMITS,
   RtmpClientProtocol,
@@ -151,6 +152,45 @@ describe('RtmpServerProtocol', () => {
     expect(p.feed(chunk(9, Buffer.alloc(0), { cid: 5, length: 9 * 1024 * 1024 }))).toMatch(
       /message of 9437184 bytes/,
     );
+  });
+
+  it("receives an accepted publisher's audio and video into its slabs, holding each only until it is handled", () => {
+    const { p, media } = server();
+    p.feed(connect());
+    p.feed(cmd({ cmd: 'publish', transId: 3, cmdObj: null, streamName: 'key' }, 1));
+    const refsSeen: number[] = [];
+    const events = (p as unknown as { events: ServerProtocolEvents }).events;
+    const push = events.media;
+    events.media = (m) => {
+      refsSeen.push(m.slab?.refs ?? -1);
+      push(m);
+    };
+    const early = Buffer.from([0x17, 0x01, 0, 0, 0, 9]);
+    p.payloads = new SlabWriter(() => undefined);
+    expect(p.feed(chunk(9, early, { cid: 5, sid: 1 }))).toBeNull(); // before acceptance: dropped
+    p.acceptPublish();
+    // Video (300 bytes: three chunks) and audio interleaved chunk by chunk.
+    const video = Buffer.concat([Buffer.from([0x17, 0x01, 0, 0, 0]), Buffer.alloc(295, 0xab)]);
+    const audio = Buffer.concat([Buffer.from([0xaf, 0x01]), Buffer.alloc(98, 0xcd)]);
+    const v = chunk(9, video, { cid: 6, sid: 1 });
+    const a = chunk(8, audio, { cid: 4, sid: 1 });
+    expect(p.feed(Buffer.concat([v.subarray(0, 12 + 128), a, v.subarray(12 + 128)]))).toBeNull();
+    expect(media.map((m) => m.type)).toEqual([8, 9]);
+    expect(media[0]!.payload).toEqual(audio);
+    expect(media[1]!.payload).toEqual(video);
+    const slab = media[0]!.slab!;
+    expect(media[1]!.slab).toBe(slab);
+    expect(media[0]!.payload.buffer).toBe(slab.buf.buffer);
+    // Audio handed on while the video was still arriving in the same slab; then each
+    // message's hold was released after it was handled: only the writer's is left.
+    expect(refsSeen).toEqual([3, 2]);
+    expect(slab.refs).toBe(1);
+    // Commands are never received into the slabs.
+    const used = slab.used;
+    expect(
+      p.feed(cmd({ cmd: 'FCUnpublish', transId: 5, cmdObj: null, streamName: 'key' })),
+    ).toBeNull();
+    expect(slab.used).toBe(used);
   });
 
   it('reports the end of a publish (deleteStream, FCUnpublish)', () => {

@@ -6,6 +6,7 @@ import {
   NmsRtmpPacket,
   skipUnusedFlvBuffer,
 } from './nms';
+import type { PayloadSlab, SlabWriter } from './payload-slabs';
 
 /**
  * node-media-server's RTMP protocol code (handshake, chunk parser, AMF), hardened for
@@ -96,7 +97,8 @@ const RTMP_VERSION = 3;
 export const HEADROOM = 16;
 
 /**
- * A media message off the wire; `payload` is owned by the receiver (never reused). When
+ * A media message off the wire. `payload` is the receiver's own, unless `slab` is set:
+ * then it is in a slab that is reused once every holder let go (payload-slabs.ts). When
  * `headroom` is true, the HEADROOM bytes in front of it in its memory are the message's
  * too (see `withHeadroom`).
  */
@@ -105,6 +107,11 @@ export interface WireMedia {
   timestamp: number;
   payload: Buffer;
   headroom: boolean;
+  /**
+   * The slab `payload` is in (an ingest's), held by the parser until the message is
+   * dispatched: whoever keeps the payload longer must hold the slab (see payload-slabs.ts).
+   */
+  slab?: PayloadSlab | null;
 }
 
 /** A buffer of `size` bytes with HEADROOM free bytes in front of it. */
@@ -114,8 +121,8 @@ export function withHeadroom(size: number): Buffer {
 
 /**
  * The limits checks every parser shares (server and client): message length and chunk
- * stream count when a header is read, an exact, fresh payload buffer per message (so a
- * message can be handed on without a copy), and Set Chunk Size within range.
+ * stream count when a header is read, an exact payload buffer per message (so a message
+ * can be handed on without a copy), and Set Chunk Size within range.
  */
 function checkHeader(packet: NmsRtmpPacket, streams: number, limits: ParserLimits): void {
   if (streams > limits.maxChunkStreams) {
@@ -250,8 +257,43 @@ export class RtmpServerProtocol extends NmsRtmpBase {
     checkHeader(this.parserPacket, this.inPackets.size, this.limits);
   }
 
+  /**
+   * Where an accepted publisher's audio and video are received (the publication's
+   * slabs); null before, and for everything else (a fresh buffer each).
+   */
+  payloads: SlabWriter | null = null;
+  /** The slab of each chunk stream's message in progress, by chunk stream id. */
+  private readonly slabOf = new Map<number, PayloadSlab>();
+
   override packetAlloc(): void {
-    freshPayload(this.parserPacket);
+    const p = this.parserPacket;
+    const type = p.header.type;
+    const writer = this.payloads;
+    this.releaseSlab(p.header.cid);
+    if (writer && this.accepted === 'publish' && (type === TYPE_AUDIO || type === TYPE_VIDEO)) {
+      const r = writer.reserve(p.header.length);
+      p.payload = r.payload;
+      p.capacity = p.header.length;
+      this.slabOf.set(p.header.cid, r.slab);
+      return;
+    }
+    freshPayload(p);
+  }
+
+  override packetHandler(): void {
+    try {
+      super.packetHandler();
+    } finally {
+      this.releaseSlab(this.parserPacket.header.cid);
+    }
+  }
+
+  private releaseSlab(cid: number): void {
+    const slab = this.slabOf.get(cid);
+    if (slab) {
+      this.slabOf.delete(cid);
+      slab.release();
+    }
   }
 
   override controlHandler(): void {
@@ -295,7 +337,8 @@ export class RtmpServerProtocol extends NmsRtmpBase {
       this.droppedEarlyMedia += 1;
       return;
     }
-    this.events.media({ type, timestamp: p.clock, payload: p.payload, headroom: true });
+    const slab = this.slabOf.get(p.header.cid) ?? null;
+    this.events.media({ type, timestamp: p.clock, payload: p.payload, headroom: true, slab });
   }
 
   private onConnectCommand(message: Record<string, unknown>, transId: number): void {
@@ -459,6 +502,6 @@ export class RtmpClientProtocol extends NmsRtmpClientBase {
     const type = p.header.type;
     if (!this.onMedia) return;
     if (type !== TYPE_AUDIO && type !== TYPE_VIDEO && type !== TYPE_DATA_AMF0) return;
-    this.onMedia({ type, timestamp: p.clock, payload: p.payload, headroom: true });
+    this.onMedia({ type, timestamp: p.clock, payload: p.payload, headroom: true, slab: null });
   }
 }

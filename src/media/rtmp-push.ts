@@ -1,5 +1,5 @@
 import type { MediaHub } from './media-hub';
-import { writeRtmpMessage } from './media-hub';
+import { queuedIn, recycleSlabs, writeRtmpMessage } from './media-hub';
 import { connectRtmp, RtmpConnection, RtmpEndpoint } from './rtmp-client';
 import { DESTINATION_LIMITS } from './rtmp-protocol';
 import { WriteCoalescer } from './write-coalescer';
@@ -31,7 +31,7 @@ export const DEFAULT_STALL_MS = 5000;
  * per destination per window instead of one write per message): see WriteCoalescer.
  */
 export const PUSH_COALESCE_MS = 50;
-const coalescer = new WriteCoalescer(PUSH_COALESCE_MS);
+const coalescer = new WriteCoalescer(PUSH_COALESCE_MS, recycleSlabs);
 export const STALL_CHECK_MS = 1000;
 /**
  * The acknowledgement window we ask servers for (RTMP Window Acknowledgement Size): a
@@ -134,6 +134,7 @@ export function startPush(
         coalescer.write(socket, () => writeRtmpMessage(socket, m, streamId));
         mediaBytes += m.payload.length;
       },
+      busy: () => queuedIn(socket),
     });
     const watch = new StallWatch(options.stallMs ?? DEFAULT_STALL_MS);
     stallTimer = setInterval(() => {

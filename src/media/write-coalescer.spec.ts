@@ -73,4 +73,21 @@ describe('WriteCoalescer', () => {
     await tick(60);
     expect(calls).toEqual([['h', 'p']]);
   });
+
+  it('calls afterFlush once a window was uncorked, when what a loopback socket was given is written', async () => {
+    const net = await import('node:net');
+    const server = net.createServer((s) => s.resume());
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as { port: number }).port;
+    const socket = net.connect(port, '127.0.0.1');
+    await new Promise((r) => socket.once('connect', r));
+    const seen: number[] = [];
+    const c = new WriteCoalescer(20, () => seen.push(socket.writableLength));
+    c.write(socket, () => socket.write(Buffer.alloc(4096)));
+    expect(socket.writableLength).toBe(4096); // corked
+    await tick(60);
+    expect(seen).toEqual([0]);
+    socket.destroy();
+    await new Promise((r) => server.close(r));
+  });
 });

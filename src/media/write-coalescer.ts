@@ -18,7 +18,11 @@ export class WriteCoalescer {
   private readonly corked = new Set<Writable>();
   private timer: NodeJS.Timeout | null = null;
 
-  constructor(private readonly windowMs: number) {}
+  /** `afterFlush` runs once the sockets of a window were uncorked (all of them at once). */
+  constructor(
+    private readonly windowMs: number,
+    private readonly afterFlush: (() => void) | null = null,
+  ) {}
 
   /** Runs `write` (which writes to `out`) inside the current window of `out`. */
   write(out: Writable, write: () => void): void {
@@ -49,5 +53,6 @@ export class WriteCoalescer {
     const batch = [...this.corked];
     this.corked.clear();
     for (const out of batch) out.uncork();
+    this.afterFlush?.();
   }
 }

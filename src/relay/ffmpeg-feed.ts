@@ -1,6 +1,6 @@
 import type { MediaClock } from '../media/media-clock';
 import type { MediaService } from '../media/media.service';
-import { FLV_FILE_HEADER, writeFlvTag } from '../media/media-hub';
+import { FLV_FILE_HEADER, queuedIn, writeFlvTag } from '../media/media-hub';
 import type { FfmpegCommand } from './ffmpeg-command';
 import type { FfmpegExit, FfmpegProcess, FfmpegRunner } from './ffmpeg-runner';
 
@@ -43,6 +43,7 @@ export function feedFfmpeg(
       writeFlvTag(proc.stdin, m);
       mediaBytes += m.payload.length;
     },
+    busy: () => queuedIn(proc.stdin),
   });
   return {
     proc,
