@@ -3,6 +3,7 @@ import * as net from 'node:net';
 import * as tls from 'node:tls';
 import { OUT_CHUNK_SIZE } from './media-hub';
 import { ParserLimits, RtmpClientProtocol } from './rtmp-protocol';
+import { sharedOnread } from './shared-read';
 
 /**
  * An outgoing RTMP/RTMPS connection (pushes to destinations, pulls from other ingest
@@ -71,9 +72,11 @@ export function connectRtmp(
   const closed = new Promise<string | null>((r) => (settleClosed = r));
 
   const opts = { host: info.host, port: info.port, lookup: endpoint.lookup };
+  // Plain sockets read into the shared buffer (the parser copies what it keeps); TLS
+  // decrypts into buffers of its own.
   const socket: Socket = info.secure
     ? tls.connect({ ...opts, servername: net.isIP(info.host) ? undefined : info.host })
-    : net.createConnection(opts);
+    : net.createConnection({ ...opts, onread: sharedOnread((d) => client.handleData(d)) });
   socket.setNoDelay(true);
   client.socket = socket;
   client.urlInfo = {
@@ -138,7 +141,7 @@ export function connectRtmp(
       client.connected = true;
       client.sendClientHandshake();
     });
-    socket.on('data', client.handleData);
+    if (info.secure) socket.on('data', client.handleData);
     socket.on('error', (e: Error) => {
       lastError ??= e.message;
       client.connected = false;

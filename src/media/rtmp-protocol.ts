@@ -140,6 +140,41 @@ function freshPayload(packet: NmsRtmpPacket): void {
   packet.capacity = packet.header.length;
 }
 
+/**
+ * The slabs the messages being received are in, by chunk stream id: audio and video go
+ * into `writer`'s slabs while media is wanted, each held until the message was handled
+ * (`release` after the packet handler); anything else gets a fresh buffer.
+ */
+class SlabReceiving {
+  writer: SlabWriter | null = null;
+  private readonly held = new Map<number, PayloadSlab>();
+
+  alloc(p: NmsRtmpPacket, mediaWanted: boolean): void {
+    const type = p.header.type;
+    this.release(p.header.cid); // a message its handler never saw (NMS drops some)
+    if (this.writer && mediaWanted && (type === TYPE_AUDIO || type === TYPE_VIDEO)) {
+      const r = this.writer.reserve(p.header.length);
+      p.payload = r.payload;
+      p.capacity = p.header.length;
+      this.held.set(p.header.cid, r.slab);
+      return;
+    }
+    freshPayload(p);
+  }
+
+  slabOf(cid: number): PayloadSlab | null {
+    return this.held.get(cid) ?? null;
+  }
+
+  release(cid: number): void {
+    const slab = this.held.get(cid);
+    if (slab) {
+      this.held.delete(cid);
+      slab.release();
+    }
+  }
+}
+
 function chunkSizeOf(packet: NmsRtmpPacket, limits: ParserLimits): number {
   if (packet.header.length < 4) throw new ProtocolError('short Set Chunk Size');
   const size = packet.payload.readUInt32BE(0) & 0x7fffffff;
@@ -261,38 +296,25 @@ export class RtmpServerProtocol extends NmsRtmpBase {
    * Where an accepted publisher's audio and video are received (the publication's
    * slabs); null before, and for everything else (a fresh buffer each).
    */
-  payloads: SlabWriter | null = null;
-  /** The slab of each chunk stream's message in progress, by chunk stream id. */
-  private readonly slabOf = new Map<number, PayloadSlab>();
+  get payloads(): SlabWriter | null {
+    return this.receiving.writer;
+  }
+
+  set payloads(writer: SlabWriter | null) {
+    this.receiving.writer = writer;
+  }
+
+  private readonly receiving = new SlabReceiving();
 
   override packetAlloc(): void {
-    const p = this.parserPacket;
-    const type = p.header.type;
-    const writer = this.payloads;
-    this.releaseSlab(p.header.cid);
-    if (writer && this.accepted === 'publish' && (type === TYPE_AUDIO || type === TYPE_VIDEO)) {
-      const r = writer.reserve(p.header.length);
-      p.payload = r.payload;
-      p.capacity = p.header.length;
-      this.slabOf.set(p.header.cid, r.slab);
-      return;
-    }
-    freshPayload(p);
+    this.receiving.alloc(this.parserPacket, this.accepted === 'publish');
   }
 
   override packetHandler(): void {
     try {
       super.packetHandler();
     } finally {
-      this.releaseSlab(this.parserPacket.header.cid);
-    }
-  }
-
-  private releaseSlab(cid: number): void {
-    const slab = this.slabOf.get(cid);
-    if (slab) {
-      this.slabOf.delete(cid);
-      slab.release();
+      this.receiving.release(this.parserPacket.header.cid);
     }
   }
 
@@ -337,7 +359,7 @@ export class RtmpServerProtocol extends NmsRtmpBase {
       this.droppedEarlyMedia += 1;
       return;
     }
-    const slab = this.slabOf.get(p.header.cid) ?? null;
+    const slab = this.receiving.slabOf(p.header.cid);
     this.events.media({ type, timestamp: p.clock, payload: p.payload, headroom: true, slab });
   }
 
@@ -423,8 +445,27 @@ export class RtmpClientProtocol extends NmsRtmpClientBase {
     checkHeader(this.parserPacket, this.inPackets.size, this.limits);
   }
 
+  /** Where the audio and video of a play are received (a pull's publication's slabs). */
+  get payloads(): SlabWriter | null {
+    return this.receiving.writer;
+  }
+
+  set payloads(writer: SlabWriter | null) {
+    this.receiving.writer = writer;
+  }
+
+  private readonly receiving = new SlabReceiving();
+
   override packetAlloc(): void {
-    freshPayload(this.parserPacket);
+    this.receiving.alloc(this.parserPacket, true);
+  }
+
+  override packetHandler(): void {
+    try {
+      super.packetHandler();
+    } finally {
+      this.receiving.release(this.parserPacket.header.cid);
+    }
   }
 
   override controlHandler(): void {
@@ -502,6 +543,7 @@ export class RtmpClientProtocol extends NmsRtmpClientBase {
     const type = p.header.type;
     if (!this.onMedia) return;
     if (type !== TYPE_AUDIO && type !== TYPE_VIDEO && type !== TYPE_DATA_AMF0) return;
-    this.onMedia({ type, timestamp: p.clock, payload: p.payload, headroom: true, slab: null });
+    const slab = this.receiving.slabOf(p.header.cid);
+    this.onMedia({ type, timestamp: p.clock, payload: p.payload, headroom: true, slab });
   }
 }

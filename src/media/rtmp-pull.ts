@@ -55,6 +55,7 @@ export class RtmpPull {
         return;
       }
       this.publication = publication;
+      c.client.payloads = publication.payloads;
       c.client.onMedia = (m) => publication.write(m);
       await c.step('RTMP play', () => c.client.sendPlay(this.name));
       reason = await c.closed;

@@ -69,6 +69,20 @@ export function readIntoSharedBuffer(socket: net.Socket): boolean {
   return true;
 }
 
+/**
+ * Node's own `onread` option for a socket we connect (a pull from another ingest node,
+ * a push): the same shared buffer, each read handed to `onData` as a view of it.
+ */
+export function sharedOnread(onData: (data: Buffer) => void): net.OnReadOpts {
+  return {
+    buffer: SHARED,
+    callback: (nread: number, buf: Uint8Array) => {
+      onData((buf as Buffer).subarray(0, nread));
+      return true;
+    },
+  };
+}
+
 /** True when `data` is a view of the shared read buffer (for tests). */
 export function isSharedReadBuffer(data: Buffer): boolean {
   return data.buffer === SHARED.buffer;

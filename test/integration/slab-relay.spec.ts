@@ -1,4 +1,4 @@
-import { MediaHub, MediaMessage } from '../../src/media/media-hub';
+import { MediaHub, MediaMessage, Publication } from '../../src/media/media-hub';
 import { MediaService } from '../../src/media/media.service';
 import { slabFigures } from '../../src/media/payload-slabs';
 import { startPush } from '../../src/media/rtmp-push';
@@ -42,30 +42,68 @@ describe('an ingest relaying through its payload slabs', () => {
     return { media, port };
   }
 
-  it('delivers every frame intact while its slabs are reused', async () => {
-    const middle = await ingest('middle');
-    const end = await ingest('end');
-    const source = new MediaHub();
-    const pub = source.publish('src', 'test')!;
-    const got: MediaMessage[] = [];
+  /**
+   * A subscriber that checks each frame is the next one, byte for byte (from the first
+   * key frame it sees: a play that starts late begins at a GOP).
+   */
+  function checker(): { got: () => number; broken: number[]; deliver: (m: MediaMessage) => void } {
+    let got = 0;
+    let next = -1;
     const broken: number[] = [];
-    let next = 0;
-    end.media.hub.subscribe('end', {
+    return {
+      got: () => got,
+      broken,
       deliver: (m) => {
         if (m.kind !== 'keyframe' && m.kind !== 'frame') return;
         const n = m.timestamp / 10;
+        if (next < 0 && m.kind === 'keyframe') next = n;
         const want = frame(n, m.kind === 'keyframe', m.payload.length - 5);
         if (n !== next || !m.payload.equals(want)) broken.push(n);
         next = n + 1;
-        got.push(m);
+        got += 1;
       },
-    });
-    const toMiddle = startPush(
+    };
+  }
+
+  /**
+   * 40 GOPs of 30 frames, 2–40 KB each (key frames over the 64 KiB chunk size): about
+   * 20 MB through slabs of 128 KiB.
+   */
+  const FRAMES = 1200;
+  async function sendFrames(pub: Publication): Promise<void> {
+    pub.write({ type: 9, timestamp: 0, payload: AVC_HEADER, headroom: false });
+    for (let n = 0; n < FRAMES; n++) {
+      const key = n % 30 === 0;
+      const size = key ? 70_000 + (n % 7) * 1000 : 2000 + ((n * 7919) % 38_000);
+      pub.write({ type: 9, timestamp: n * 10, payload: frame(n, key, size), headroom: false });
+      if (n % 30 === 29) await new Promise((r) => setTimeout(r, 5)); // sockets drain
+    }
+  }
+
+  async function pushInto(port: number): Promise<{ pub: Publication; stop: () => Promise<void> }> {
+    const source = new MediaHub();
+    const pub = source.publish('src', 'test')!;
+    const run = startPush(
       source,
       'src',
-      { url: `rtmp://127.0.0.1:${middle.port}/live/key` },
+      { url: `rtmp://127.0.0.1:${port}/live/key` },
       { maxBufferedBytes: 64 * 1024 * 1024 },
     );
+    return {
+      pub,
+      stop: async () => {
+        await run.stop();
+        pub.end();
+      },
+    };
+  }
+
+  it('delivers every frame intact while its slabs are reused', async () => {
+    const middle = await ingest('middle');
+    const end = await ingest('end');
+    const check = checker();
+    end.media.hub.subscribe('end', check);
+    const source = await pushInto(middle.port);
     const onward = startPush(
       middle.media.hub,
       'middle',
@@ -74,26 +112,38 @@ describe('an ingest relaying through its payload slabs', () => {
     );
     await waitFor(async () => middle.media.hub.has('middle'), { what: 'the middle ingest live' });
     await waitFor(async () => end.media.hub.has('end'), { what: 'the destination live' });
-    pub.write({ type: 9, timestamp: 0, payload: AVC_HEADER, headroom: false });
     const reused = slabFigures.reused;
-    // 40 GOPs of 30 frames, 2–40 KB each (some over the 64 KiB chunk size at key frames):
-    // about 20 MB through slabs of 128 KiB.
-    const FRAMES = 1200;
-    for (let n = 0; n < FRAMES; n++) {
-      const key = n % 30 === 0;
-      const size = key ? 70_000 + (n % 7) * 1000 : 2000 + ((n * 7919) % 38_000);
-      pub.write({ type: 9, timestamp: n * 10, payload: frame(n, key, size), headroom: false });
-      if (n % 30 === 29) await new Promise((r) => setTimeout(r, 5)); // sockets drain
-    }
-    await waitFor(async () => got.length >= FRAMES - 1 || broken.length > 0, {
+    await sendFrames(source.pub);
+    await waitFor(async () => check.got() >= FRAMES - 1 || check.broken.length > 0, {
       what: 'every frame at the destination',
       timeoutMs: 30_000,
     });
-    expect(broken).toEqual([]);
-    expect(got.length).toBeGreaterThanOrEqual(FRAMES - 1);
+    expect(check.broken).toEqual([]);
+    expect(check.got()).toBeGreaterThanOrEqual(FRAMES - 1);
     expect(slabFigures.reused - reused).toBeGreaterThan(50);
-    await toMiddle.stop();
+    await source.stop();
     await onward.stop();
-    pub.end();
+  });
+
+  it("a pull from another node's ingest receives into slabs too, every frame intact", async () => {
+    const origin = await ingest('origin');
+    const node = new MediaService(); // a relay worker elsewhere: no ingest of its own
+    services.push(node);
+    const check = checker();
+    const source = await pushInto(origin.port);
+    await waitFor(async () => origin.media.hub.has('origin'), { what: 'the origin live' });
+    const sub = node.subscribe('origin', `rtmp://127.0.0.1:${origin.port}`, check);
+    await waitFor(async () => node.hub.producerOf('origin') === 'pull', { what: 'the pull' });
+    const reused = slabFigures.reused;
+    await sendFrames(source.pub);
+    await waitFor(async () => check.got() >= FRAMES - 60 || check.broken.length > 0, {
+      what: 'every frame pulled',
+      timeoutMs: 30_000,
+    });
+    await new Promise((r) => setTimeout(r, 200));
+    expect(check.broken).toEqual([]);
+    expect(slabFigures.reused - reused).toBeGreaterThan(50);
+    sub.close();
+    await source.stop();
   });
 });
