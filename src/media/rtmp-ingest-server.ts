@@ -4,7 +4,8 @@ import * as net from 'node:net';
 import * as tls from 'node:tls';
 import { MediaHub, Publication, queuedIn, writeRtmpMessage } from './media-hub';
 import { RtmpServerProtocol } from './rtmp-protocol';
-import { readIntoSharedBuffer } from './shared-read';
+import { ReadCoalescer } from './read-coalescer';
+import { READ_BYTES, readIntoSharedBuffer } from './shared-read';
 
 /** Limits on connections before they published or played an authorized stream. */
 export interface IngestLimits {
@@ -20,6 +21,8 @@ export interface IngestLimits {
   maxBytesBeforeReady: number;
   /** What may queue for a reader (a relay worker playing a stream) before it is dropped. */
   maxQueuedBytes: number;
+  /** A publisher's socket is read at most once per this window (see ReadCoalescer); 0: at once. */
+  readWindowMs: number;
 }
 
 /** How often the deadlines of unauthenticated connections are checked (while any exist). */
@@ -32,6 +35,7 @@ export const DEFAULT_INGEST_LIMITS: IngestLimits = {
   readyTimeoutMs: 10_000,
   maxBytesBeforeReady: 64 * 1024,
   maxQueuedBytes: 16 * 1024 * 1024,
+  readWindowMs: 50,
 };
 
 /** A publish as the ingest service sees it. */
@@ -70,6 +74,11 @@ interface Connection {
   unsubscribe: (() => void) | null;
   /** Set once authorizePublish accepted: publishEnded is owed when it ends. */
   accepted: boolean;
+  /**
+   * Reads into the shared buffer, so its publish is read once per window (plain TCP;
+   * TLS decrypts a record at a time, and is read as it comes).
+   */
+  batched: boolean;
 }
 
 export interface IngestCounts {
@@ -106,15 +115,20 @@ export class RtmpIngestServer {
     private readonly hub: MediaHub,
     private readonly handlers: IngestHandlers,
     private readonly limits: IngestLimits = DEFAULT_INGEST_LIMITS,
-  ) {}
+  ) {
+    this.reads = new ReadCoalescer(limits.readWindowMs);
+  }
+
+  /** Publishers' reads, batched per window. */
+  private readonly reads: ReadCoalescer;
 
   /** Listens for RTMP; resolves with the bound port. */
   listen(port: number, host: string): Promise<number> {
     const server = net.createServer((s) => {
       s.on('error', () => undefined);
       if (!this.admit(addressOf(s))) return s.destroy();
-      this.accept(s, addressOf(s));
-      readIntoSharedBuffer(s); // before its first read (a later turn of the loop)
+      // Before its first read, which comes on a later turn of the loop.
+      this.accept(s, addressOf(s), readIntoSharedBuffer(s));
     });
     return this.start(server, port, host);
   }
@@ -130,7 +144,7 @@ export class RtmpIngestServer {
       raw.on('error', () => undefined);
       if (!this.admit(addressOf(raw))) return raw.destroy();
       const secure = new tls.TLSSocket(raw, { isServer: true, secureContext });
-      this.accept(secure, addressOf(raw));
+      this.accept(secure, addressOf(raw), false);
     });
     return this.start(server, port, host);
   }
@@ -196,7 +210,7 @@ export class RtmpIngestServer {
     return true;
   }
 
-  private accept(socket: net.Socket, address: string): void {
+  private accept(socket: net.Socket, address: string, batched: boolean): void {
     socket.on('error', () => undefined); // reported through 'close'
     const id = randomBytes(9).toString('base64url');
     const c: Connection = {
@@ -210,6 +224,7 @@ export class RtmpIngestServer {
       publication: null,
       unsubscribe: null,
       accepted: false,
+      batched,
     };
     c.protocol = new RtmpServerProtocol({
       output: (buf) => {
@@ -236,7 +251,10 @@ export class RtmpIngestServer {
     }
     const error = c.protocol.feed(data);
     if (error) return this.end(c, error);
-    if (c.phase === 'handshake' && c.protocol.handshakeDone) {
+    // A full read may have left more waiting: read on until a read comes up short.
+    if (c.batched && c.phase === 'publishing' && data.length < READ_BYTES) {
+      this.reads.hold(c.socket);
+    } else if (c.phase === 'handshake' && c.protocol.handshakeDone) {
       c.phase = 'connected';
       c.deadline = Date.now() + this.limits.readyTimeoutMs;
     }
@@ -314,6 +332,7 @@ export class RtmpIngestServer {
     const wasPending = c.phase !== 'publishing' && c.phase !== 'playing';
     if (wasPending) this.releasePending(c);
     c.phase = 'closed';
+    this.reads.forget(c.socket);
     this.connections.delete(c.id);
     if (reason) this.note(c.address, reason);
     c.unsubscribe?.();

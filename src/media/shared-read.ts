@@ -14,7 +14,9 @@ import * as net from 'node:net';
  * in garbage, ~8 MB/s at 20 creators), dead at once and freed only by the next scavenge:
  * 16 MB of dead buffers at any moment in bench/multistream, 0.8 MB per live stream.
  */
-const SHARED = Buffer.allocUnsafeSlow(64 * 1024);
+/** Bytes of one read (Node's own read size too): a read this long may have left more. */
+export const READ_BYTES = 64 * 1024;
+const SHARED = Buffer.allocUnsafeSlow(READ_BYTES);
 
 interface OnreadFields {
   buffer: symbol;
