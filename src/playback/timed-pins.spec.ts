@@ -50,8 +50,8 @@ describe('TIMED_PINS_JS', () => {
     const window: Record<string, unknown> = {};
     new Function('window', TIMED_PINS_JS)(window);
     const api = window.CastbridgePins as { productsAt: typeof productsAt };
-    expect(
-      api.productsAt([{ productId: 'x', pinnedAt: at(1), unpinnedAt: null }], ms(2)),
-    ).toEqual(['x']);
+    expect(api.productsAt([{ productId: 'x', pinnedAt: at(1), unpinnedAt: null }], ms(2))).toEqual([
+      'x',
+    ]);
   });
 });

@@ -176,7 +176,10 @@ export class RecordingsService {
             AND ($2::text IS NULL OR worker_id = $2 OR worker_id IS NULL)
           RETURNING state, partner_id, duration_seconds`,
         [sessionId, runToken, error],
-      )) as [Array<{ state: RecordingState; partner_id: string; duration_seconds: number }>, number];
+      )) as [
+        Array<{ state: RecordingState; partner_id: string; duration_seconds: number }>,
+        number,
+      ];
       const r = rows[0];
       if (r?.state === 'ready') {
         await this.outbox.record(m, r.partner_id, 'recording.ready', {

@@ -55,7 +55,12 @@ export class S3Storage implements MediaStorage {
   async put(key: string, body: Buffer, contentType: string): Promise<void> {
     assertKey(key);
     await this.client.send(
-      new PutObjectCommand({ Bucket: this.s.bucket, Key: key, Body: body, ContentType: contentType }),
+      new PutObjectCommand({
+        Bucket: this.s.bucket,
+        Key: key,
+        Body: body,
+        ContentType: contentType,
+      }),
     );
   }
 
@@ -117,12 +122,19 @@ export class S3Storage implements MediaStorage {
     let token: string | undefined;
     do {
       const page = await this.client.send(
-        new ListObjectsV2Command({ Bucket: this.s.bucket, Prefix: prefix, ContinuationToken: token }),
+        new ListObjectsV2Command({
+          Bucket: this.s.bucket,
+          Prefix: prefix,
+          ContinuationToken: token,
+        }),
       );
       const keys = (page.Contents ?? []).map((o) => ({ Key: o.Key! }));
       if (keys.length) {
         await this.client.send(
-          new DeleteObjectsCommand({ Bucket: this.s.bucket, Delete: { Objects: keys, Quiet: true } }),
+          new DeleteObjectsCommand({
+            Bucket: this.s.bucket,
+            Delete: { Objects: keys, Quiet: true },
+          }),
         );
       }
       token = page.IsTruncated ? page.NextContinuationToken : undefined;
@@ -142,7 +154,11 @@ export class S3Storage implements MediaStorage {
     let token: string | undefined;
     do {
       const page = await this.client.send(
-        new ListObjectsV2Command({ Bucket: this.s.bucket, Prefix: prefix, ContinuationToken: token }),
+        new ListObjectsV2Command({
+          Bucket: this.s.bucket,
+          Prefix: prefix,
+          ContinuationToken: token,
+        }),
       );
       out.push(...(page.Contents ?? []).map((o) => o.Key!));
       token = page.IsTruncated ? page.NextContinuationToken : undefined;

@@ -10,7 +10,7 @@ import {
 const SECRET = 'hush';
 
 describe('Shopify signatures', () => {
-  it("verifies Shopify's published OAuth example (secret \"hush\") and refuses it changed", () => {
+  it('verifies Shopify\'s published OAuth example (secret "hush") and refuses it changed', () => {
     // Shopify's documentation example: the query and the digest Shopify computed for it.
     const published =
       'code=0907a61c0c8d55e99db179b68161bc00&hmac=700e2dadb827fcc8609e9d5ce208b2e9cdaab9df07390d2cbca10d7c328fc4bf' +
