@@ -19,7 +19,9 @@ export class Recordings1795620000000 implements MigrationInterface {
       "partner_id" uuid NOT NULL REFERENCES "partners"("id") ON DELETE CASCADE,
       "pinned_at" TIMESTAMP(3) WITH TIME ZONE NOT NULL,
       "unpinned_at" TIMESTAMP(3) WITH TIME ZONE)`);
-    await q.query(`CREATE INDEX "pin_history_session" ON "pin_history" ("session_id", "pinned_at")`);
+    await q.query(
+      `CREATE INDEX "pin_history_session" ON "pin_history" ("session_id", "pinned_at")`,
+    );
     await q.query(`INSERT INTO "pin_history" (session_id, product_id, partner_id, pinned_at)
       SELECT session_id, product_id, partner_id, pinned_at FROM "session_pins"`);
     await q.query(`CREATE TABLE "recordings" (
@@ -35,7 +37,9 @@ export class Recordings1795620000000 implements MigrationInterface {
       "created_at" TIMESTAMP(3) WITH TIME ZONE NOT NULL DEFAULT now(),
       "ready_at" TIMESTAMP(3) WITH TIME ZONE,
       "deleted_at" TIMESTAMP(3) WITH TIME ZONE)`);
-    await q.query(`CREATE INDEX "recordings_state_created" ON "recordings" ("state", "created_at")`);
+    await q.query(
+      `CREATE INDEX "recordings_state_created" ON "recordings" ("state", "created_at")`,
+    );
     await q.query(`CREATE TABLE "recording_segments" (
       "session_id" uuid NOT NULL REFERENCES "recordings"("session_id") ON DELETE CASCADE,
       "seq" integer NOT NULL,
