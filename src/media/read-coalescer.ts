@@ -1,3 +1,5 @@
+import { SharedWindow } from './shared-window';
+
 /** What a read coalescer needs of a socket (net.Socket and tls.TLSSocket have it). */
 export interface PausableSocket {
   readonly destroyed: boolean;
@@ -23,10 +25,14 @@ export interface PausableSocket {
  * left more waiting), so a backlog or a high bitrate is read on at once.
  */
 export class ReadCoalescer {
-  private readonly paused = new Set<PausableSocket>();
-  private timer: NodeJS.Timeout | null = null;
+  /** The sockets paused in the current window; resumed together when it ends. */
+  private readonly paused: SharedWindow<PausableSocket>;
 
-  constructor(private readonly windowMs: number) {}
+  constructor(private readonly windowMs: number) {
+    this.paused = new SharedWindow(windowMs, (s) => {
+      if (!s.destroyed) s.resume();
+    });
+  }
 
   /**
    * `socket` was just read: nothing more is read from it until the window ends. While
@@ -34,31 +40,17 @@ export class ReadCoalescer {
    * first: paused in the middle, it would give one chunk per window.
    */
   hold(socket: PausableSocket): void {
-    if (this.windowMs <= 0 || this.paused.has(socket) || socket.destroyed) return;
-    if (socket.readableLength > 0) return;
-    socket.pause();
-    this.paused.add(socket);
-    this.timer ??= setTimeout(() => this.resumeAll(), this.windowMs);
+    if (this.windowMs <= 0 || socket.destroyed || socket.readableLength > 0) return;
+    if (this.paused.add(socket)) socket.pause();
   }
 
   /** `socket` closed (or is paused for another reason now): it is not resumed by us. */
   forget(socket: PausableSocket): void {
-    this.paused.delete(socket);
-    if (this.paused.size === 0 && this.timer) {
-      clearTimeout(this.timer);
-      this.timer = null;
-    }
+    this.paused.remove(socket);
   }
 
   /** Sockets paused in the current window (for tests). */
   get holding(): number {
     return this.paused.size;
-  }
-
-  private resumeAll(): void {
-    this.timer = null;
-    const batch = [...this.paused];
-    this.paused.clear();
-    for (const s of batch) if (!s.destroyed) s.resume();
   }
 }

@@ -1,4 +1,5 @@
 import type { Writable } from 'node:stream';
+import { SharedWindow } from './shared-window';
 
 /**
  * Coalesces the writes to many sockets into one system call per socket per window: the
@@ -15,14 +16,16 @@ import type { Writable } from 'node:stream';
  * ingests and players buffer seconds; the order of messages never changes.
  */
 export class WriteCoalescer {
-  private readonly corked = new Set<Writable>();
-  private timer: NodeJS.Timeout | null = null;
+  /** The sockets corked in the current window; uncorked together when it ends. */
+  private readonly corked: SharedWindow<Writable>;
 
   /** `afterFlush` runs once the sockets of a window were uncorked (all of them at once). */
   constructor(
     private readonly windowMs: number,
-    private readonly afterFlush: (() => void) | null = null,
-  ) {}
+    afterFlush: (() => void) | null = null,
+  ) {
+    this.corked = new SharedWindow(windowMs, (out) => out.uncork(), afterFlush);
+  }
 
   /** Runs `write` (which writes to `out`) inside the current window of `out`. */
   write(out: Writable, write: () => void): void {
@@ -30,29 +33,17 @@ export class WriteCoalescer {
       write();
       return;
     }
-    if (!this.corked.has(out)) {
-      out.cork();
-      this.corked.add(out);
-      this.timer ??= setTimeout(() => this.flushAll(), this.windowMs);
-    }
+    if (this.corked.add(out)) out.cork();
     write();
   }
 
   /** Ends the window of `out` now (before it is closed or checked). */
   flush(out: Writable): void {
-    if (this.corked.delete(out)) out.uncork();
+    if (this.corked.remove(out)) out.uncork();
   }
 
   /** Sockets corked in the current window (for tests). */
   get pending(): number {
     return this.corked.size;
-  }
-
-  private flushAll(): void {
-    this.timer = null;
-    const batch = [...this.corked];
-    this.corked.clear();
-    for (const out of batch) out.uncork();
-    this.afterFlush?.();
   }
 }
