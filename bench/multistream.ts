@@ -182,12 +182,17 @@ async function heapFigures(baseUrl: string): Promise<Record<string, number>> {
     const m = new RegExp(`^${name} (\\S+)`, 'm').exec(text);
     if (m) out[label] = Number(m[1]) / 1024 / 1024;
   }
+  // Committed size of V8's spaces (new, old, code, large objects…): where the heap grows.
+  for (const m of text.matchAll(/^nodejs_heap_space_size_total_bytes\{space="(\w+)"\} (\S+)/gm)) {
+    const mb = Number(m[2]) / 1024 / 1024;
+    if (mb >= 0.5) out[`${m[1]} space`] = mb;
+  }
   return out;
 }
 
 function heapDelta(idle: Record<string, number>, live: Record<string, number>): string {
   return Object.keys(live)
-    .map((k) => `${k} ${idle[k]?.toFixed(1)} → ${live[k].toFixed(1)}`)
+    .map((k) => `${k} ${(idle[k] ?? 0).toFixed(1)} → ${live[k].toFixed(1)}`)
     .join(', ');
 }
 

@@ -1,5 +1,6 @@
 import { PassThrough } from 'node:stream';
 import {
+  flvFlags,
   MAX_GOP_CACHE_BYTES,
   MediaHub,
   MediaMessage,
@@ -8,8 +9,9 @@ import {
   writeFlvTag,
   writeRtmpMessage,
 } from './media-hub';
-import { slabFigures } from './payload-slabs';
-import { withHeadroom } from './rtmp-protocol';
+import { parseFlvTag } from './nms';
+import { SLAB_BYTES, slabFigures } from './payload-slabs';
+import { ProtocolError, withHeadroom } from './rtmp-protocol';
 
 /** FLV video payloads: AVC sequence header, key frame, inter frame. */
 const AVC_HEADER = Buffer.from([0x17, 0x00, 0, 0, 0, 0x01, 0x64]);
@@ -23,6 +25,61 @@ function collect(hub: MediaHub, name: string): { got: MediaMessage[]; close: () 
   const close = hub.subscribe(name, { deliver: (m) => got.push(m) });
   return { got, close };
 }
+
+/** Whether parserTag assigns flags at all (else its packet keeps the default 0). */
+function setsFlags(type: number, p: Buffer): boolean {
+  if (type === 8) return true;
+  if (type !== 9) return type === 18;
+  if ((p[0]! & 0x80) === 0) return true;
+  const fourCC = p.subarray(1, 5).toString('latin1');
+  return ['av01', 'vp09', 'hvc1'].includes(fourCC) && [0, 1, 3, 4].includes(p[0]! & 0x0f);
+}
+
+describe('flvFlags', () => {
+  // Every first byte, with second bytes that matter, the FourCCs parserTag knows, and
+  // lengths around each header size: the same flags as node-media-server's parserTag, or
+  // an exception where it throws. One difference, on purpose: where parserTag sets no
+  // flags (an Enhanced RTMP video FourCC it does not know, such as avc1; a packet type it
+  // ignores) its packet keeps its default 0, "audio sequence header", and the hub cached
+  // such a video message as the stream's audio header; here it is undefined ('other').
+  const fourCCs = ['av01', 'vp09', 'hvc1', 'avc1', 'xxxx'].map((f) => Buffer.from(f));
+  const payloads: Buffer[] = [];
+  for (let b0 = 0; b0 < 256; b0++) {
+    for (const b1 of [0, 1, 2]) {
+      for (const len of [1, 2, 4, 5, 8, 12]) {
+        payloads.push(Buffer.concat([Buffer.from([b0, b1]), Buffer.alloc(10, 7)]).subarray(0, len));
+      }
+    }
+    for (const f of fourCCs) {
+      for (const len of [5, 7, 8, 12]) {
+        payloads.push(Buffer.concat([Buffer.from([b0]), f, Buffer.alloc(8, 3)]).subarray(0, len));
+      }
+    }
+  }
+
+  it.each([8, 9, 18, 20])('agrees with parseFlvTag on every short payload of type %i', (type) => {
+    for (const p of payloads) {
+      let expected: number | undefined | 'throws';
+      try {
+        expected = parseFlvTag(type, 0, p.length, p).flags as number | undefined;
+        if (expected === 0 && !setsFlags(type, p)) expected = undefined;
+      } catch {
+        expected = 'throws';
+      }
+      let got: number | undefined | 'throws';
+      try {
+        got = flvFlags(type, p);
+      } catch (err) {
+        expect(err).toBeInstanceOf(ProtocolError);
+        got = 'throws';
+      }
+      if (got !== expected)
+        throw new Error(
+          `type ${type} payload ${p.toString('hex')}: ${String(got)} vs ${String(expected)}`,
+        );
+    }
+  });
+});
 
 describe('MediaHub', () => {
   it('gives a late subscriber the sequence headers and the current GOP, then live messages', () => {
@@ -55,6 +112,20 @@ describe('MediaHub', () => {
     pub.write({ type: 9, timestamp: 0, payload, headroom: false });
     expect(a.got[0]!.payload).toBe(payload);
     expect(b.got[0]!.payload).toBe(payload);
+  });
+
+  it('passes on a video message it cannot classify without taking it for the audio header', () => {
+    const hub = new MediaHub();
+    const pub = hub.publish('s', 'ingest')!;
+    pub.write({ type: 8, timestamp: 0, payload: AAC_HEADER, headroom: false });
+    // Enhanced RTMP, FourCC avc1 (not one NMS's parserTag knows: it left flags 0).
+    const exAvc = Buffer.concat([Buffer.from([0x90]), Buffer.from('avc1'), Buffer.alloc(8)]);
+    const live = collect(hub, 's');
+    pub.write({ type: 9, timestamp: 0, payload: exAvc, headroom: false });
+    expect(live.got.map((m) => m.kind)).toEqual(['audio-header', 'other']);
+    const late = collect(hub, 's');
+    expect(late.got.map((m) => m.payload)).toEqual([AAC_HEADER]);
+    pub.end();
   });
 
   it('refuses a second producer and frees the name when both sides are gone', () => {
@@ -99,10 +170,11 @@ describe('MediaHub', () => {
 
 /** What the ingest parser does: a payload received into the publication's slabs. */
 function receive(pub: Publication, type: number, timestamp: number, body: Buffer): void {
-  const r = pub.payloads.reserve(body.length);
-  body.copy(r.payload);
-  pub.write({ type, timestamp, payload: r.payload, headroom: true, slab: r.slab });
-  r.slab.release(); // dispatched
+  const slab = pub.payloads.slabFor(body.length);
+  const payload = slab.cut(body.length);
+  body.copy(payload);
+  pub.write({ type, timestamp, payload, headroom: true, slab });
+  slab.release(); // dispatched
 }
 
 /** Frames whose bytes say which they are (frame n is filled with n % 251). */
@@ -146,7 +218,7 @@ describe('MediaHub with payload slabs (an ingest)', () => {
     pub.end();
   });
 
-  it('keeps the current GOP in its slabs for a late joiner, intact across reuse', () => {
+  it('gives a late joiner the current GOP from its slabs (no copy), reused only once it flushed', () => {
     const hub = new MediaHub();
     const pub = hub.publish('s', 'ingest')!;
     receive(pub, 9, 0, AVC_HEADER);
@@ -155,19 +227,55 @@ describe('MediaHub with payload slabs (an ingest)', () => {
       gops(pub, round * 2, 2);
       hub.recycle(); // no subscriber: the previous GOPs' slabs are free at once
     }
-    const late = collect(hub, 's');
-    const media = late.got.slice(2);
-    expect(late.got.slice(0, 2).map((m) => m.payload)).toEqual([AAC_HEADER, AVC_HEADER]);
+    const got: MediaMessage[] = [];
+    let queued = true;
+    hub.subscribe('s', { deliver: (m) => got.push(m), busy: () => queued });
+    const media = got.slice(2);
+    expect(got.slice(0, 2).map((m) => m.payload)).toEqual([AAC_HEADER, AVC_HEADER]);
     expect(media).toHaveLength(30);
     expect(media[0]!.kind).toBe('keyframe');
     expect(media.map(markOf)).toEqual(media.map((_, i) => (9 * 30 + i) % 251));
     expect(media.every(intact)).toBe(true);
-    // The late joiner's messages are copies: the GOP going on does not change them.
+    // Not copies: the payloads are the slabs' bytes, framed by each subscriber itself
+    // (the bytes in front of them belong to the live messages).
+    expect(media.every((m) => m.payload.buffer.byteLength === SLAB_BYTES)).toBe(true);
+    expect(media.every((m) => m.rtmp(1) === null)).toBe(true);
+    // While the joiner may still be sending them, the GOP going on reuses none of them.
+    const reused = slabFigures.reused;
     gops(pub, 10, 4);
     hub.recycle();
     expect(media.every(intact)).toBe(true);
     expect(media.map(markOf)).toEqual(media.map((_, i) => (9 * 30 + i) % 251));
-    late.close();
+    queued = false; // its socket flushed
+    hub.recycle();
+    gops(pub, 14, 4);
+    expect(slabFigures.reused).toBeGreaterThan(reused);
+    pub.end();
+  });
+
+  it("frames a late joiner's messages on its own stream id without touching the live ones'", () => {
+    const hub = new MediaHub();
+    const pub = hub.publish('s', 'ingest')!;
+    receive(pub, 9, 0, AVC_HEADER);
+    const live: Buffer[] = [];
+    hub.subscribe('s', {
+      deliver: (m) => live.push(Buffer.from(m.rtmp(1)!)),
+      busy: () => true,
+    });
+    const framedLive: Buffer[] = [];
+    hub.subscribe('s', { deliver: (m) => framedLive.push(m.rtmp(1)!), busy: () => true });
+    gops(pub, 0, 1);
+    const out = new PassThrough();
+    const chunks: Buffer[] = [];
+    out.on('data', (c: Buffer) => chunks.push(c));
+    hub.subscribe('s', { deliver: (m) => writeRtmpMessage(out, m, 7), busy: () => true });
+    // The live subscribers' framed buffers (views over the slabs) still say stream id 1.
+    expect(framedLive.map((b) => b.toString('hex'))).toEqual(live.map((b) => b.toString('hex')));
+    expect(framedLive.every((b) => b.readUInt32LE(8) === 1)).toBe(true);
+    // The late joiner's key frame went out with a header of its own on stream id 7.
+    const all = Buffer.concat(chunks);
+    const key = all.indexOf(Buffer.from([0x17, 0x01, 0, 0, 0]));
+    expect(all.readUInt32LE(key - 12 + 8)).toBe(7);
     pub.end();
   });
 

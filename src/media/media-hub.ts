@@ -1,8 +1,8 @@
 import { Logger } from '@nestjs/common';
 import type { Writable } from 'node:stream';
-import { amf, parseFlvTag } from './nms';
+import { amf } from './nms';
 import { PayloadSlab, SlabWriter } from './payload-slabs';
-import { withHeadroom, type WireMedia } from './rtmp-protocol';
+import { ProtocolError, withHeadroom, type WireMedia } from './rtmp-protocol';
 
 /**
  * The process's live streams, by internal name: one producer (an accepted RTMP publish,
@@ -75,10 +75,49 @@ export interface StreamInfo {
 export const MAX_GOP_CACHE_BYTES = 16 * 1024 * 1024;
 const MAX_GOP_MESSAGES = 8192;
 
+const FOURCC_AV1 = 0x61763031; // 'av01'
+const FOURCC_VP9 = 0x76703039; // 'vp09'
+const FOURCC_HEVC = 0x68766331; // 'hvc1'
+
+/**
+ * node-media-server's `Flv.parserTag` flags of a message (0 audio sequence header, 1 audio
+ * or other frame, 2 video sequence header, 3 key frame, 4 inter frame, 5 metadata, 6 HDR
+ * metadata, undefined otherwise), by the same rules (legacy FLV and Enhanced RTMP), read
+ * from the first bytes without building its packet object: this runs for every message
+ * (an object each was a tenth of what the media path allocated). Where parserTag throws
+ * (a video message too short for its own header), this throws too: the connection ends.
+ * media-hub.spec.ts checks it agrees with parserTag on every short payload shape.
+ */
+export function flvFlags(type: number, data: Buffer): number | undefined {
+  if (type === 8) {
+    const soundFormat = data[0]! >> 4;
+    if (soundFormat === 9) return (data[0]! & 0x0f) === 0 ? 0 : 1; // Enhanced RTMP audio
+    return soundFormat === 10 && data[1] === 0 ? 0 : 1;
+  }
+  if (type === 9) {
+    const frameType = (data[0]! >> 4) & 0b0111;
+    if ((data[0]! & 0x80) === 0) {
+      if (data.length < 5) throw new ProtocolError('video message shorter than its header');
+      if ((data[0]! & 0x0f) !== 7) return 4; // not H.264: every frame an inter frame
+      return data[1] === 0 ? 2 : frameType === 1 ? 3 : 4;
+    }
+    if (data.length < 5) return undefined;
+    const fourCC = data.readUInt32BE(1);
+    if (fourCC !== FOURCC_AV1 && fourCC !== FOURCC_VP9 && fourCC !== FOURCC_HEVC) return undefined;
+    const packetType = data[0]! & 0x0f;
+    if (fourCC === FOURCC_HEVC && packetType === 1 && data.length < 8) {
+      throw new ProtocolError('video message shorter than its header');
+    }
+    if (packetType === 0) return 2;
+    if (packetType === 1 || packetType === 3) return frameType === 1 ? 3 : 4;
+    return packetType === 4 ? 6 : undefined;
+  }
+  return type === 18 ? 5 : undefined;
+}
+
 function classify(m: WireMedia): MediaKind {
   if (m.payload.length === 0) return 'other';
-  const p = parseFlvTag(m.type, m.timestamp, m.payload.length, m.payload);
-  switch (p.flags) {
+  switch (flvFlags(m.type, m.payload)) {
     case 0:
       return 'audio-header';
     case 1:
@@ -96,6 +135,16 @@ function classify(m: WireMedia): MediaKind {
   }
 }
 
+/**
+ * How a message becomes RTMP chunks: its header written into the free bytes in front of
+ * its payload ('headroom', no copy), the chunks copied into one buffer ('copy': no free
+ * bytes, or a message over one chunk), or no shared framing at all ('separate': each
+ * subscriber writes a header of its own before the payload; a late joiner's message
+ * whose payload is a GOP entry in a slab, where the bytes in front belong to the live
+ * message that other sockets may still be sending).
+ */
+type Framing = 'headroom' | 'copy' | 'separate';
+
 /** A published message: fixed shape (the hot path stays monomorphic), framed lazily. */
 class HubMessage implements MediaMessage {
   private framed: Buffer | null = null;
@@ -106,13 +155,14 @@ class HubMessage implements MediaMessage {
     readonly timestamp: number,
     readonly payload: Buffer,
     readonly kind: MediaKind,
-    private readonly headroom: boolean,
+    private readonly framing: Framing,
   ) {}
 
   rtmp(streamId: number): Buffer | null {
+    if (this.framing === 'separate') return null;
     if (this.framed) return this.framedFor === streamId ? this.framed : null;
     this.framedFor = streamId;
-    this.framed = frameRtmp(this, streamId, this.headroom);
+    this.framed = frameRtmp(this, streamId, this.framing === 'headroom');
     return this.framed;
   }
 }
@@ -216,16 +266,33 @@ class GopCache {
     this.buf = null;
   }
 
-  /** The cached messages, each with a payload of its own (with headroom). */
+  /**
+   * The cached messages for a late joiner: a GOP entry in a slab as it is (the slab is
+   * held by the GOP, then reused only once every subscriber, this one too, is done with
+   * it), one in the cache's own buffer (which the next GOP overwrites) as a copy.
+   */
   snapshot(): MediaMessage[] {
     const out: MediaMessage[] = [];
     if (!this.active) return out;
-    for (let i = 0; i < this.index.length; i += GOP_FIELDS) {
-      const [type, timestamp, kind, where, offset, len] = this.index.slice(i, i + GOP_FIELDS);
-      const from = where === OWN ? this.buf! : this.slabs[where]!.buf;
-      const payload = withHeadroom(len);
-      from.copy(payload, 0, offset, offset + len);
-      out.push(new HubMessage(type, timestamp, payload, KINDS[kind], true));
+    const index = this.index;
+    for (let i = 0; i < index.length; i += GOP_FIELDS) {
+      const where = index[i + 3]!;
+      const offset = index[i + 4]!;
+      const len = index[i + 5]!;
+      let payload: Buffer;
+      if (where === OWN) {
+        payload = withHeadroom(len);
+        this.buf!.copy(payload, 0, offset, offset + len);
+      } else payload = this.slabs[where]!.buf.subarray(offset, offset + len);
+      out.push(
+        new HubMessage(
+          index[i]!,
+          index[i + 1]!,
+          payload,
+          KINDS[index[i + 2]!]!,
+          where === OWN ? 'headroom' : 'separate',
+        ),
+      );
     }
     return out;
   }
@@ -434,7 +501,13 @@ export class MediaHub {
       headroom = true;
       slab = null;
     }
-    const m = new HubMessage(wire.type, wire.timestamp, payload, kind, headroom);
+    const m = new HubMessage(
+      wire.type,
+      wire.timestamp,
+      payload,
+      kind,
+      headroom ? 'headroom' : 'copy',
+    );
     stream.info.bytesIn += m.payload.length;
     switch (m.kind) {
       case 'metadata':

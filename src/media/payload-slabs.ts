@@ -77,14 +77,19 @@ export const slabFigures = {
 export class PayloadSlab {
   /** Bytes handed out so far. */
   used = 0;
-  /** Holders (see the file comment); a slab starts held by whoever made it. */
-  refs = 1;
+  /**
+   * Holders (see the file comment): a pooled slab starts held by its writer (until the
+   * writer moves on to the next one), a slab of one message by nobody until it is cut.
+   */
+  refs: number;
 
   constructor(
     readonly buf: Buffer,
     readonly pooled: boolean,
     private readonly writer: SlabWriter,
-  ) {}
+  ) {
+    this.refs = pooled ? 1 : 0;
+  }
 
   /** True when `length` more payload bytes (with headroom) fit. */
   fits(length: number): boolean {
@@ -125,26 +130,23 @@ export class SlabWriter {
   }
 
   /**
-   * A payload buffer of `length` bytes with HEADROOM free bytes in front of it, and the
-   * slab it is in, held once for the message: `release()` it once the message is handled.
+   * The slab the next payload of `length` bytes goes in: `cut(length)` it for the
+   * message (that holds the slab once: `release()` it once the message is handled).
+   * Two steps rather than one call returning both, so that receiving a message
+   * allocates nothing but the payload's view (this runs for every message).
    */
-  reserve(length: number): { payload: Buffer; slab: PayloadSlab } {
+  slabFor(length: number): PayloadSlab {
     if (this.closed || HEADROOM + length > SLAB_BYTES) {
-      const own = new PayloadSlab(Buffer.allocUnsafeSlow(HEADROOM + length), false, this);
-      const payload = own.cut(length);
-      own.refs -= 1; // its only hold is the message's
-      return { payload, slab: own };
+      return new PayloadSlab(Buffer.allocUnsafeSlow(HEADROOM + length), false, this);
     }
-    let slab = this.current;
-    if (!slab || !slab.fits(length)) {
-      const reused = takeFree();
-      if (reused) slabFigures.reused += 1;
-      else slabFigures.allocated += 1;
-      this.current = new PayloadSlab(reused ?? Buffer.allocUnsafeSlow(SLAB_BYTES), true, this);
-      slab?.release(); // the writer's own hold
-      slab = this.current;
-    }
-    return { payload: slab.cut(length), slab };
+    const slab = this.current;
+    if (slab && slab.fits(length)) return slab;
+    const reused = takeFree();
+    if (reused) slabFigures.reused += 1;
+    else slabFigures.allocated += 1;
+    this.current = new PayloadSlab(reused ?? Buffer.allocUnsafeSlow(SLAB_BYTES), true, this);
+    slab?.release(); // the writer's own hold
+    return this.current;
   }
 
   /** Called by a slab when its last hold is released. */

@@ -147,16 +147,17 @@ function freshPayload(packet: NmsRtmpPacket): void {
  */
 class SlabReceiving {
   writer: SlabWriter | null = null;
-  private readonly held = new Map<number, PayloadSlab>();
+  /** Set to null rather than deleted: a Map shrinking on delete allocates, per message. */
+  private readonly held = new Map<number, PayloadSlab | null>();
 
   alloc(p: NmsRtmpPacket, mediaWanted: boolean): void {
     const type = p.header.type;
     this.release(p.header.cid); // a message its handler never saw (NMS drops some)
     if (this.writer && mediaWanted && (type === TYPE_AUDIO || type === TYPE_VIDEO)) {
-      const r = this.writer.reserve(p.header.length);
-      p.payload = r.payload;
+      const slab = this.writer.slabFor(p.header.length);
+      p.payload = slab.cut(p.header.length);
       p.capacity = p.header.length;
-      this.held.set(p.header.cid, r.slab);
+      this.held.set(p.header.cid, slab);
       return;
     }
     freshPayload(p);
@@ -169,7 +170,7 @@ class SlabReceiving {
   release(cid: number): void {
     const slab = this.held.get(cid);
     if (slab) {
-      this.held.delete(cid);
+      this.held.set(cid, null);
       slab.release();
     }
   }

@@ -131,7 +131,8 @@ export function startPush(
           settle('destination too slow: output buffer overflow');
           return;
         }
-        coalescer.write(socket, () => writeRtmpMessage(socket, m, streamId));
+        coalescer.enter(socket);
+        writeRtmpMessage(socket, m, streamId);
         mediaBytes += m.payload.length;
       },
       busy: () => queuedIn(socket),

@@ -17,19 +17,25 @@ function recorder(): { out: Writable; calls: string[][] } {
   return { out, calls };
 }
 
+/** What a relay does per message: enter the socket's window, then write. */
+function put(c: WriteCoalescer, out: Writable, chunk: string | Buffer): void {
+  c.enter(out);
+  out.write(chunk);
+}
+
 const tick = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('WriteCoalescer', () => {
   it('hands a window of writes to a socket on as one writev, in order, when the window ends', async () => {
     const c = new WriteCoalescer(20);
     const { out, calls } = recorder();
-    for (const s of ['a', 'b', 'c']) c.write(out, () => out.write(s));
+    for (const s of ['a', 'b', 'c']) put(c, out, s);
     expect(calls).toEqual([]);
     expect(c.pending).toBe(1);
     await tick(60);
     expect(calls).toEqual([['a', 'b', 'c']]);
     expect(c.pending).toBe(0);
-    c.write(out, () => out.write('d'));
+    put(c, out, 'd');
     await tick(60);
     expect(calls).toEqual([['a', 'b', 'c'], ['d']]);
   });
@@ -38,9 +44,9 @@ describe('WriteCoalescer', () => {
     const c = new WriteCoalescer(1000);
     const one = recorder();
     const two = recorder();
-    c.write(one.out, () => one.out.write('1'));
-    c.write(two.out, () => two.out.write('2'));
-    c.write(one.out, () => one.out.write('3'));
+    put(c, one.out, '1');
+    put(c, two.out, '2');
+    put(c, one.out, '3');
     expect(c.pending).toBe(2);
     c.flush(one.out);
     await tick(0);
@@ -55,7 +61,7 @@ describe('WriteCoalescer', () => {
   it('writes at once when the window is 0', () => {
     const c = new WriteCoalescer(0);
     const { out, calls } = recorder();
-    c.write(out, () => out.write('x'));
+    put(c, out, 'x');
     expect(calls).toEqual([['x']]);
     expect(c.pending).toBe(0);
   });
@@ -63,12 +69,11 @@ describe('WriteCoalescer', () => {
   it('keeps nested corks of the writer (a message written as several pieces) intact', async () => {
     const c = new WriteCoalescer(20);
     const { out, calls } = recorder();
-    c.write(out, () => {
-      out.cork();
-      out.write('h');
-      out.write('p');
-      out.uncork();
-    });
+    c.enter(out);
+    out.cork();
+    out.write('h');
+    out.write('p');
+    out.uncork();
     expect(calls).toEqual([]);
     await tick(60);
     expect(calls).toEqual([['h', 'p']]);
@@ -83,7 +88,7 @@ describe('WriteCoalescer', () => {
     await new Promise((r) => socket.once('connect', r));
     const seen: number[] = [];
     const c = new WriteCoalescer(20, () => seen.push(socket.writableLength));
-    c.write(socket, () => socket.write(Buffer.alloc(4096)));
+    put(c, socket, Buffer.alloc(4096));
     expect(socket.writableLength).toBe(4096); // corked
     await tick(60);
     expect(seen).toEqual([0]);

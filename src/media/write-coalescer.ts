@@ -27,14 +27,14 @@ export class WriteCoalescer {
     this.corked = new SharedWindow(windowMs, (out) => out.uncork(), afterFlush);
   }
 
-  /** Runs `write` (which writes to `out`) inside the current window of `out`. */
-  write(out: Writable, write: () => void): void {
-    if (this.windowMs <= 0) {
-      write();
-      return;
-    }
-    if (this.corked.add(out)) out.cork();
-    write();
+  /**
+   * Puts `out` in the current window (corked until it ends): what is written to it next
+   * goes out with the rest of the window. A call, not a callback: this runs for every
+   * message to every destination, and a closure each was the media path's largest
+   * allocation.
+   */
+  enter(out: Writable): void {
+    if (this.windowMs > 0 && this.corked.add(out)) out.cork();
   }
 
   /** Ends the window of `out` now (before it is closed or checked). */
