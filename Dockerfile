@@ -32,4 +32,5 @@ HEALTHCHECK --interval=10s --timeout=3s --start-period=20s \
   CMD node -e "fetch('http://127.0.0.1:'+(process.env.PORT||3000)+'/health/live').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
 # tini forwards SIGTERM to node and reaps ffmpeg children.
 ENTRYPOINT ["/usr/bin/tini", "--"]
-CMD ["node", "dist/src/main.js"]
+# V8 flags as in `npm start` (src/common/heap-tuning.ts: a 1 MB young generation).
+CMD ["node", "--max-semi-space-size=1", "dist/src/main.js"]

@@ -8,6 +8,7 @@
  */
 import { spawn } from 'node:child_process';
 import { resolve } from 'node:path';
+import { NODE_FLAGS } from '../src/common/heap-tuning';
 
 // eslint-disable-next-line no-restricted-syntax
 const given = process.env;
@@ -59,10 +60,14 @@ interface Channel {
 }
 
 async function main(): Promise<void> {
-  const child = spawn(process.execPath, [resolve(__dirname, '..', 'src', 'main.js')], {
-    env,
-    stdio: 'inherit',
-  });
+  const child = spawn(
+    process.execPath,
+    [...NODE_FLAGS, resolve(__dirname, '..', 'src', 'main.js')],
+    {
+      env,
+      stdio: 'inherit',
+    },
+  );
   const stop = () => child.kill('SIGTERM');
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);

@@ -1,5 +1,3 @@
-import { tuneHeap } from './common/heap-tuning';
-tuneHeap();
 import { INestApplication, Logger } from '@nestjs/common';
 import { redactText } from './common/redact';
 import { ConfigValidationError, loadConfigFromProcess, type AppConfig } from '../config/env.schema';

@@ -2,6 +2,7 @@ import { fork, ChildProcess } from 'node:child_process';
 import type { Server, ServerResponse } from 'node:http';
 import { loadConfig } from '../../config/env.schema';
 import { createApp } from '../../src/bootstrap';
+import { NODE_FLAGS } from '../../src/common/heap-tuning';
 import { MAX_BODY_BYTES } from '../../src/common/http-limits';
 import { serveAhead } from '../../src/common/serve-ahead';
 import { readRawBody } from '../../src/stores/webhooks/raw-body';
@@ -25,6 +26,7 @@ export async function forkBenchApp(env: Record<string, string>): Promise<BenchAp
     // load node:domain, which slows every EventEmitter of the measured process.
     execArgv: [
       ...(__filename.endsWith('.ts') ? ['-r', 'ts-node/register'] : []),
+      ...NODE_FLAGS,
       ...(process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean),
     ],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],

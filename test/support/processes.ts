@@ -2,6 +2,7 @@ import { ChildProcess, spawn } from 'node:child_process';
 import { connect, createServer } from 'node:net';
 import { existsSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
+import { NODE_FLAGS } from '../../src/common/heap-tuning';
 
 /** The repository root (it holds package.json), from the sources or from compiled bench code. */
 export const ROOT = (() => {
@@ -97,16 +98,20 @@ export async function spawnCastbridge(env: Record<string, string>): Promise<Cast
   let out = '';
   // BENCH_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") profiles a benchmark's service.
   const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
-  const child = spawn(process.execPath, [...nodeArgs, resolve(ROOT, 'dist/src/main.js')], {
-    cwd: ROOT,
-    env: {
-      PATH: process.env.PATH ?? '',
-      HOME: process.env.HOME ?? '/tmp',
-      ...env,
-      PORT: String(port),
+  const child = spawn(
+    process.execPath,
+    [...NODE_FLAGS, ...nodeArgs, resolve(ROOT, 'dist/src/main.js')],
+    {
+      cwd: ROOT,
+      env: {
+        PATH: process.env.PATH ?? '',
+        HOME: process.env.HOME ?? '/tmp',
+        ...env,
+        PORT: String(port),
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
     },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  );
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
   const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
