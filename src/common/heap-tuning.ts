@@ -12,6 +12,10 @@
  * V8 otherwise grows to were most of a live stream's memory. bench/multistream 20 × 3
  * (2026-12-03): PSS live 141 → 119 MB, 1.6 → 1.4 MB per live stream, CPU 10.1 → 9.3 %
  * (the same within this machine's noise); 2 MB semi-spaces measured 1.5 MB per stream.
+ * The cost is on the webhook path at full load: bench/webhooks (2026-12-04) measured
+ * 163–182 µs of api CPU per webhook with 1 MB semi-spaces against 108–129 µs with V8's
+ * default (a webhook waits ~10–20 ms for its group commit, long enough to be promoted);
+ * an api-only process (ROLES=api) taking thousands a second is better started without.
  *
  * The old generation grows as V8 decides. Until 2026-12-03 the service set
  * `--heap-growing-percent=100` (at run time), because the GOP cache then held every live
